@@ -1,0 +1,60 @@
+"""The deployment's settings, read from the environment and an optional `.env` file.
+
+Every setting is documented in `.env.example`. The rules' uncertain behaviours (ims-rules.md
+OQ3, OQ9, OQ10, OQ13) and government due-date extensions are configured here and handed to
+`ims_domain` as plain values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ims_domain.periods import GstCalendar, parse_due_date_overrides
+from ims_domain.settings import PendingExpiry, RulesSettings
+
+
+class Settings(BaseSettings):
+    """Settings named IMS_* in the environment or `.env`."""
+
+    model_config = SettingsConfigDict(env_prefix="IMS_", env_file=".env", extra="ignore")
+
+    # TOML file of due dates extended by notification (see docs/due-date-overrides.example.toml).
+    due_date_overrides_file: Path | None = None
+    # itc.s16_4_deadline (OQ3): the month and day after the FY's end, as MM-DD.
+    s16_4_deadline: str = "11-30"
+    s16_4_warn_days: int = Field(default=60, ge=0)
+    pending_expiry_treatment: PendingExpiry = PendingExpiry.DEEMED_ACCEPT
+    remark_required_for_partial_or_nil: bool = True
+    remarks_max_len: int = Field(default=200, ge=1)
+
+    @field_validator("s16_4_deadline")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        month, _, day = value.partition("-")
+        if not (month.isdigit() and day.isdigit()):
+            raise ValueError(f"IMS_S16_4_DEADLINE {value!r} is not MM-DD, e.g. 11-30")
+        return value
+
+    def rules(self) -> RulesSettings:
+        """The rules engine's settings."""
+        return RulesSettings(
+            pending_expiry_treatment=self.pending_expiry_treatment,
+            remark_required_for_partial_or_nil=self.remark_required_for_partial_or_nil,
+            remarks_max_len=self.remarks_max_len,
+            s16_4_warn_days=self.s16_4_warn_days,
+        )
+
+    def calendar(self) -> GstCalendar:
+        """The GST calendar with this deployment's due-date overrides."""
+        month, day = (int(part) for part in self.s16_4_deadline.split("-"))
+        if self.due_date_overrides_file is None:
+            return GstCalendar(s16_4_month_day=(month, day))
+        try:
+            text = self.due_date_overrides_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            path = self.due_date_overrides_file
+            raise OSError(f"IMS_DUE_DATE_OVERRIDES_FILE {path}: {exc.strerror}") from exc
+        return GstCalendar(overrides=parse_due_date_overrides(text), s16_4_month_day=(month, day))
