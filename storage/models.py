@@ -1,0 +1,250 @@
+"""The tables of the store, in one readable module (SQLModel).
+
+Money is kept in integer paise (exact on SQLite and PostgreSQL alike); return periods as an
+integer YYYYMM so they sort and range-filter; times as UTC. Records carry a version for
+optimistic concurrency; the action log is append-only.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Role(StrEnum):
+    """What a member may do for a GSTIN: owners manage, approvers act, viewers look."""
+
+    OWNER = "owner"
+    APPROVER = "approver"
+    VIEWER = "viewer"
+
+
+class Channel(StrEnum):
+    """How an action reached the store (audit trail)."""
+
+    BOT = "bot"
+    BULK = "bulk"
+    CLI = "cli"
+    DEEMED = "deemed"
+    SUPPLIER_EDIT = "supplier_edit"
+    SUGGESTION = "suggestion"
+    UNDO = "undo"
+
+
+class Taxpayer(SQLModel, table=True):
+    """A GSTIN registered in this deployment (as recipient, supplier or both)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    gstin: str = Field(unique=True, max_length=15)
+    legal_name: str
+    trade_name: str | None = None
+    frequency: str = "monthly"  # ims_domain.periods.FilingFrequency
+    state_group: str | None = None  # "A" or "B" for QRMP (R6.4)
+    created_at: datetime
+
+
+class User(SQLModel, table=True):
+    """A Telegram user; the id is Telegram's."""
+
+    __tablename__ = "app_user"  # "user" is reserved in PostgreSQL
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str
+    language: str = "en"
+    created_at: datetime
+
+
+class Membership(SQLModel, table=True):
+    """A user's role for one GSTIN."""
+
+    __table_args__ = (UniqueConstraint("user_id", "taxpayer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("app_user.id"), nullable=False, index=True)
+    )
+    taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
+    role: str  # Role
+    created_at: datetime
+
+
+class Invite(SQLModel, table=True):
+    """A one-use code that makes its holder a member with a role, until it expires."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=32)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")
+    role: str
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    expires_at: datetime
+    used_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    used_at: datetime | None = None
+
+
+class ImportBatch(SQLModel, table=True):
+    """One imported file: idempotent by its sha256 per recipient."""
+
+    __table_args__ = (UniqueConstraint("taxpayer_id", "sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")
+    sha256: str = Field(max_length=64)
+    format: str
+    filename: str | None = None
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    refused: int = 0
+    problems: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    created_at: datetime
+
+
+class RecordRow(SQLModel, table=True):
+    """One IMS record of a recipient GSTIN, as the supplier last reported it, with its state."""
+
+    __tablename__ = "record"
+    __table_args__ = (
+        UniqueConstraint("taxpayer_id", "identity"),
+        # Inbox pages: filtered by status or supplier, newest document first, keyset on id.
+        Index("ix_record_inbox_status", "taxpayer_id", "action", "document_date", "id"),
+        Index("ix_record_inbox_supplier", "taxpayer_id", "supplier_gstin", "document_date", "id"),
+        Index("ix_record_period", "taxpayer_id", "counts_in_period", "action"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")  # the recipient
+    identity: str  # ims_domain RecordKey.text
+    supplier_gstin: str = Field(max_length=20)  # a port code for an overseas bill of entry
+    supplier_name: str | None = None
+    kind: str  # ims_domain RecordKind value: b2b, b2bcn, impg …
+    number: str
+    document_date: date
+    financial_year: str
+    value_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    taxable_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    igst_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cgst_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sgst_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cess_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    two_b_period: int | None = None  # YYYYMM; None while the supplier has not filed (R1.9)
+    # Where the record counts: its own 2B period, or a later open one after a late action (E1).
+    counts_in_period: int | None = None
+    source_form: str = "R1"
+    filing_status: str = "filed"
+    original_number: str | None = None
+    original_date: date | None = None
+    pending_blocked: bool | None = None
+    reverse_charge: bool = False
+    itc_unavailable: bool = False
+    action: str = Field(default="N", max_length=1)  # N A R P
+    deemed: bool = False
+    action_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    action_at: datetime | None = None
+    action_channel: str | None = None
+    remarks: str | None = None
+    itc_reduction: str | None = None  # full, none, partial (R4.2)
+    decl_igst_paise: int | None = Field(default=None, sa_column=Column(BigInteger))
+    decl_cgst_paise: int | None = Field(default=None, sa_column=Column(BigInteger))
+    decl_sgst_paise: int | None = Field(default=None, sa_column=Column(BigInteger))
+    decl_cess_paise: int | None = Field(default=None, sa_column=Column(BigInteger))
+    portal_action: str | None = Field(default=None, max_length=1)  # last known on the portal
+    # A bulk action (or deemed acceptance) sets these so it can be undone; any later change
+    # clears last_bulk_id, which is how undo knows a record changed since.
+    last_bulk_id: int | None = Field(default=None, index=True)
+    previous_action: str | None = Field(default=None, max_length=1)
+    previous_deemed: bool | None = None
+    previous_remarks: str | None = None
+    previous_itc_reduction: str | None = None
+    previous_action_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    previous_action_at: datetime | None = None
+    previous_action_channel: str | None = None
+    version: int = 1
+    content_hash: str = Field(max_length=64)
+    batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecordHistory(SQLModel, table=True):
+    """An earlier version of a record, kept when the supplier changed it (R5.1)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    version: int
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    replaced_at: datetime
+    batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
+
+
+class ActionLog(SQLModel, table=True):
+    """Append-only audit of every change of action: who, when, from, to, how, why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="record.id", index=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    at: datetime
+    from_action: str = Field(max_length=1)
+    to_action: str = Field(max_length=1)
+    channel: str  # Channel
+    remarks: str | None = None
+    bulk_id: int | None = Field(default=None, index=True)
+    record_version: int
+
+
+class BulkAction(SQLModel, table=True):
+    """One set-based change of many records: a bulk action (undoable) or a deemed acceptance."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    channel: str  # Channel.BULK or Channel.DEEMED
+    action: str = Field(max_length=1)
+    filters: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    count: int
+    at: datetime
+    undone_at: datetime | None = None
+
+
+class Outbox(SQLModel, table=True):
+    """A message to send, written in the same transaction as the change that causes it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    kind: str
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    dedupe_key: str = Field(unique=True)
+    attempts: int = 0
+    next_attempt_at: datetime
+    sent_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+
+
+class PeriodState(SQLModel, table=True):
+    """Per recipient and 2B period: generated, changed after generation, GSTR-3B filed."""
+
+    __table_args__ = (UniqueConstraint("taxpayer_id", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")
+    period: int  # YYYYMM (for QRMP: the quarter's last month)
+    gstr2b_generated_at: datetime | None = None
+    changed_after_generation: bool = False
+    gstr3b_filed_at: datetime | None = None
+
+
+class DueReminder(SQLModel, table=True):
+    """Scheduled work (a reminder, a deemed acceptance) with a dedupe key: done exactly once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")
+    kind: str
+    due_at: datetime
+    dedupe_key: str = Field(unique=True)
+    done_at: datetime | None = None

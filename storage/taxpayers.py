@@ -1,0 +1,188 @@
+"""Use cases of registration and membership: taxpayers, members, invites."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from ims_domain.errors import ImsDomainError
+from ims_domain.gstin import parse_gstin
+from ims_domain.periods import FilingFrequency, StateGroup, state_group_of
+from storage.access import ANY_ROLE, Actor, taxpayer_for
+from storage.errors import AccessDenied, InvalidInput, NotFound
+from storage.models import Invite, Membership, Role, Taxpayer, User
+
+INVITE_LIFETIME = timedelta(days=2)
+OWNER_ONLY = frozenset({Role.OWNER})
+
+
+def register_taxpayer(
+    session: Session,
+    *,
+    actor: Actor,
+    gstin: str,
+    name: str,
+    frequency: FilingFrequency = FilingFrequency.MONTHLY,
+    state_group: StateGroup | None = None,
+    owner_id: int | None = None,
+    now: datetime,
+) -> Taxpayer:
+    """Register a GSTIN (admins and the CLI only), optionally with its first owner."""
+    if actor.user_id is not None:
+        raise AccessDenied("Only an administrator of this deployment can register a GSTIN.")
+    try:
+        parsed = parse_gstin(gstin)
+    except ImsDomainError as exc:
+        raise InvalidInput(str(exc)) from exc
+    if not parsed.has_ims:
+        raise InvalidInput(f"{parsed.value} is a {parsed.kind.value} registration: it has no IMS.")
+    if not name.strip():
+        raise InvalidInput("The taxpayer's name is empty.")
+    if session.exec(select(Taxpayer).where(Taxpayer.gstin == parsed.value)).first():
+        raise InvalidInput(f"GSTIN {parsed.value} is already registered.")
+    if frequency is FilingFrequency.QUARTERLY and state_group is None:
+        state_group = state_group_of(parsed.state_code)  # R6.4: the state decides 22nd or 24th
+    taxpayer = Taxpayer(
+        gstin=parsed.value,
+        legal_name=name.strip(),
+        frequency=frequency.value,
+        state_group=state_group.value if state_group else None,
+        created_at=now,
+    )
+    session.add(taxpayer)
+    session.flush()
+    if owner_id is not None:
+        _add_member(session, taxpayer=taxpayer, user_id=owner_id, role=Role.OWNER, now=now)
+    return taxpayer
+
+
+def ensure_user(session: Session, *, user_id: int, name: str | None = None, now: datetime) -> User:
+    """The user with this Telegram id, created on first sight; the name is kept current."""
+    user = session.get(User, user_id)
+    if user is None:
+        user = User(id=user_id, name=name or str(user_id), created_at=now)
+        session.add(user)
+        session.flush()
+    elif name and user.name != name:
+        user.name = name
+    return user
+
+
+def _add_member(
+    session: Session, *, taxpayer: Taxpayer, user_id: int, role: Role, now: datetime
+) -> Membership:
+    ensure_user(session, user_id=user_id, now=now)
+    membership = session.exec(
+        select(Membership).where(
+            Membership.user_id == user_id, Membership.taxpayer_id == taxpayer.id
+        )
+    ).first()
+    if membership is None:
+        assert taxpayer.id is not None
+        membership = Membership(user_id=user_id, taxpayer_id=taxpayer.id, role=role, created_at=now)
+        session.add(membership)
+    else:
+        membership.role = role
+    session.flush()
+    return membership
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member as listed to an owner."""
+
+    user_id: int
+    name: str
+    role: Role
+
+
+def list_members(session: Session, *, actor: Actor, gstin: str) -> list[Member]:
+    """The members of a GSTIN, for any of its members."""
+    taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=ANY_ROLE)
+    rows = session.exec(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]
+        .where(Membership.taxpayer_id == taxpayer.id)
+        .order_by(Membership.id)  # type: ignore[arg-type]
+    ).all()
+    return [Member(user.id, user.name, Role(m.role)) for m, user in rows]
+
+
+def create_invite(
+    session: Session, *, actor: Actor, gstin: str, role: Role, now: datetime
+) -> Invite:
+    """A one-use code that makes its holder a member with `role` (owners only)."""
+    taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=OWNER_ONLY)
+    assert taxpayer.id is not None
+    invite = Invite(
+        code=secrets.token_urlsafe(12),
+        taxpayer_id=taxpayer.id,
+        role=role,
+        created_by=actor.user_id,
+        expires_at=now + INVITE_LIFETIME,
+    )
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def join_with_invite(
+    session: Session, *, user_id: int, name: str | None, code: str, now: datetime
+) -> tuple[Taxpayer, Role]:
+    """Use an invite: the user becomes a member with the invite's role; the code is spent."""
+    invite = session.exec(select(Invite).where(Invite.code == code.strip())).first()
+    if invite is None or invite.used_at is not None:
+        raise NotFound("This invite link is not valid or was already used. Ask for a new one.")
+    if invite.expires_at <= now:
+        raise NotFound("This invite link has expired. Ask the owner for a new one.")
+    taxpayer = session.get(Taxpayer, invite.taxpayer_id)
+    assert taxpayer is not None
+    ensure_user(session, user_id=user_id, name=name, now=now)
+    existing = session.exec(
+        select(Membership).where(
+            Membership.user_id == user_id, Membership.taxpayer_id == taxpayer.id
+        )
+    ).first()
+    # Joining never lowers a role someone already has.
+    rank = [Role.VIEWER, Role.APPROVER, Role.OWNER]
+    role = Role(invite.role)
+    if existing is not None and rank.index(Role(existing.role)) > rank.index(role):
+        role = Role(existing.role)
+    _add_member(session, taxpayer=taxpayer, user_id=user_id, role=role, now=now)
+    invite.used_by, invite.used_at = user_id, now
+    return taxpayer, role
+
+
+def remove_member(session: Session, *, actor: Actor, gstin: str, user_id: int) -> None:
+    """Remove a member (owners only); the last owner cannot be removed."""
+    taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=OWNER_ONLY)
+    membership = session.exec(
+        select(Membership).where(
+            Membership.user_id == user_id, Membership.taxpayer_id == taxpayer.id
+        )
+    ).first()
+    if membership is None:
+        raise NotFound(f"That person is not a member of {taxpayer.gstin}.")
+    if membership.role == Role.OWNER:
+        owners = session.exec(
+            select(Membership).where(
+                Membership.taxpayer_id == taxpayer.id, Membership.role == Role.OWNER
+            )
+        ).all()
+        if len(owners) == 1:
+            raise InvalidInput(f"{taxpayer.gstin} needs at least one owner.")
+    session.delete(membership)
+
+
+def taxpayers_of(session: Session, *, user_id: int) -> list[tuple[Taxpayer, Role]]:
+    """The GSTINs a user is a member of, with the role, for picking the active one."""
+    rows = session.exec(
+        select(Taxpayer, Membership)
+        .join(Membership, Membership.taxpayer_id == Taxpayer.id)  # type: ignore[arg-type]
+        .where(Membership.user_id == user_id)
+        .order_by(Taxpayer.gstin)
+    ).all()
+    return [(t, Role(m.role)) for t, m in rows]
