@@ -278,3 +278,26 @@ def reduction_base(record: Record, original: OriginalState | None) -> TaxAmounts
     """
     lowered = -itc_effect(record, original)
     return TaxAmounts(*(max(amount, ZERO) for amount in lowered.as_dict().values()))
+
+
+@dataclass(frozen=True)
+class ReportedRecord:
+    """A record as a file reports it, with what the file says beside the document itself."""
+
+    record: Record
+    supplier_name: str | None = None
+    # The action the portal holds now (`action` in an IMS download); None when the file lacks it.
+    portal_action: Action | None = None
+    # The portal's `hash` of this version; None when the file has none (R5.1, OQ8).
+    portal_hash: str | None = None
+    remarks: str | None = None
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one row of a file was refused or needs a look: where it is, which field, why."""
+
+    section: str
+    index: int | None
+    field: str
+    reason: str

@@ -1,0 +1,71 @@
+"""The one filter over a GSTIN's records, shared by the inbox, bulk actions and reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_
+
+from ims_domain.periods import ReturnPeriod
+from ims_domain.records import Action, RecordKind
+from storage.convert import paise, period_number
+from storage.models import RecordRow
+
+COLUMNS = RecordRow.__table__.c  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class RecordFilter:
+    """Which records: every field left as None matches everything."""
+
+    supplier: str | None = None
+    kinds: tuple[RecordKind, ...] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    period: ReturnPeriod | None = None  # the 2B month the record counts in
+    status: Action | None = None
+    min_value: Decimal | None = None  # document value, rupees
+    max_value: Decimal | None = None
+    record_ids: tuple[int, ...] | None = None  # exactly these (a digest's "Review these")
+
+    def clause(self, taxpayer_id: int) -> ColumnElement[bool]:
+        """The SQL condition: this taxpayer's records that match every given field."""
+        c = COLUMNS
+        conditions: list[ColumnElement[bool]] = [c.taxpayer_id == taxpayer_id]
+        if self.supplier:
+            conditions.append(c.supplier_gstin == self.supplier.strip().upper())
+        if self.kinds:
+            conditions.append(c.kind.in_([kind.value for kind in self.kinds]))
+        if self.date_from:
+            conditions.append(c.document_date >= self.date_from)
+        if self.date_to:
+            conditions.append(c.document_date <= self.date_to)
+        if self.period:
+            conditions.append(c.counts_in_period == period_number(self.period))
+        if self.status:
+            conditions.append(c.action == self.status.value)
+        if self.min_value is not None:
+            conditions.append(c.value_paise >= paise(self.min_value))
+        if self.max_value is not None:
+            conditions.append(c.value_paise <= paise(self.max_value))
+        if self.record_ids is not None:
+            conditions.append(c.id.in_(self.record_ids))
+        return and_(*conditions)
+
+    def as_json(self) -> dict[str, Any]:
+        """The filter as JSON-safe values (kept with a bulk action for the audit)."""
+        out: dict[str, Any] = {}
+        for field in fields(self):
+            key, value = field.name, getattr(self, field.name)
+            if value is None:
+                continue
+            if isinstance(value, tuple):
+                out[key] = [getattr(v, "value", v) for v in value]
+            elif isinstance(value, ReturnPeriod):
+                out[key] = value.code
+            else:
+                out[key] = getattr(value, "value", str(value))
+        return out

@@ -1,0 +1,342 @@
+"""Importing reported records: one transaction, idempotent by file hash and by record identity.
+
+New records are inserted with one executemany; a record whose content changed gets a new
+version (the old one goes to history) and its action is reset to No action (R5.1, OQ8); an
+unchanged record is left alone. Each recipient's members get one digest per upload.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlmodel import Session
+
+from ims_domain.records import Action, ReportedRecord, RowProblem
+from storage.access import ACTING_ROLES, Actor, taxpayer_for
+from storage.convert import content_columns, content_hash, history_snapshot, paise
+from storage.models import ActionLog, Channel, ImportBatch, RecordHistory, RecordRow, Taxpayer
+from storage.outbox import enqueue, member_chats
+
+RECORDS = RecordRow.__table__  # type: ignore[attr-defined]
+LOOKUP_CHUNK = 900  # identities per IN (...) query: under every backend's parameter limit
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did, counted; `duplicate` when the same file was imported before."""
+
+    batch_id: int
+    format: str
+    new: int
+    changed: int
+    unchanged: int
+    refused: int
+    problems: list[RowProblem] = field(default_factory=list)
+    duplicate: bool = False
+
+
+def import_records(
+    session: Session,
+    *,
+    actor: Actor,
+    gstin: str,
+    records: Sequence[ReportedRecord],
+    sha256: str,
+    file_format: str,
+    filename: str | None = None,
+    problems: Sequence[RowProblem] = (),
+    now: datetime,
+) -> ImportResult:
+    """Import the records of one file sent by a member of `gstin` (owner or approver)."""
+    importer = taxpayer_for(session, actor=actor, gstin=gstin, roles=ACTING_ROLES)
+    assert importer.id is not None
+    earlier = session.exec(  # type: ignore[call-overload]
+        select(ImportBatch).where(
+            ImportBatch.taxpayer_id == importer.id,  # type: ignore[arg-type]
+            ImportBatch.sha256 == sha256,  # type: ignore[arg-type]
+        )
+    ).first()
+    if earlier is not None:
+        return _result_of(earlier[0], duplicate=True)
+
+    batch = ImportBatch(
+        taxpayer_id=importer.id,
+        sha256=sha256,
+        format=file_format,
+        filename=filename,
+        created_by=actor.user_id,
+        created_at=now,
+    )
+    session.add(batch)
+    session.flush()
+    assert batch.id is not None
+
+    all_problems = list(problems)
+    by_recipient = _group_by_recipient(records, all_problems)
+    recipients = _registered(session, list(by_recipient))
+    counts: Counter[str] = Counter(refused=len(problems))
+    for recipient_gstin, reported in by_recipient.items():
+        recipient = recipients.get(recipient_gstin)
+        if recipient is None:
+            counts["refused"] += len(reported)
+            all_problems.append(
+                RowProblem(
+                    "",
+                    None,
+                    "recipient",
+                    f"{len(reported)} records for {recipient_gstin}: that GSTIN is not "
+                    "registered here",
+                )
+            )
+            continue
+        outcome = _import_for_recipient(session, recipient, reported, batch_id=batch.id, now=now)
+        counts.update(outcome)
+        _enqueue_digest(
+            session, recipient, batch, importer, outcome, exclude=actor.user_id, now=now
+        )
+
+    batch.new, batch.changed = counts["new"], counts["changed"]
+    batch.unchanged, batch.refused = counts["unchanged"], counts["refused"]
+    batch.problems = [vars(problem) for problem in all_problems]
+    return _result_of(batch)
+
+
+def _group_by_recipient(
+    records: Sequence[ReportedRecord], problems: list[RowProblem]
+) -> dict[str, dict[str, ReportedRecord]]:
+    grouped: dict[str, dict[str, ReportedRecord]] = defaultdict(dict)
+    for index, reported in enumerate(records):
+        key = reported.record.key
+        if key.text in grouped[key.recipient]:
+            problems.append(
+                RowProblem(
+                    reported.record.kind.value,
+                    index,
+                    "number",
+                    f"{key.number} appears twice in the file; the later row is used",
+                )
+            )
+        grouped[key.recipient][key.text] = reported
+    return grouped
+
+
+def _registered(session: Session, gstins: list[str]) -> dict[str, Taxpayer]:
+    found = session.exec(select(Taxpayer).where(Taxpayer.gstin.in_(gstins)))  # type: ignore[call-overload, attr-defined]
+    return {taxpayer.gstin: taxpayer for (taxpayer,) in found}
+
+
+def _import_for_recipient(
+    session: Session,
+    recipient: Taxpayer,
+    reported: dict[str, ReportedRecord],
+    *,
+    batch_id: int,
+    now: datetime,
+) -> Counter[str]:
+    existing = _existing(session, recipient.id, list(reported))
+    new_rows: list[dict[str, Any]] = []
+    changed: list[tuple[int, ReportedRecord, str]] = []
+    outcome: Counter[str] = Counter()
+    for identity, item in reported.items():
+        digest = content_hash(item.record, item.portal_hash)
+        known = existing.get(identity)
+        if known is None:
+            new_rows.append(
+                _new_row(
+                    recipient=recipient,
+                    identity=identity,
+                    item=item,
+                    digest=digest,
+                    batch_id=batch_id,
+                    now=now,
+                )
+            )
+            outcome["new"] += 1
+            outcome[f"kind:{item.record.kind.value}"] += 1
+            outcome["tax_paise"] += paise(item.record.taxes.total)
+        elif known[1] != digest:
+            changed.append((known[0], item, digest))
+        else:
+            outcome["unchanged"] += 1
+    if new_rows:
+        session.execute(insert(RECORDS), new_rows)
+    if changed:
+        outcome.update(_apply_supplier_edits(session, recipient, changed, batch_id, now))
+    return outcome
+
+
+def _existing(
+    session: Session, taxpayer_id: int | None, identities: list[str]
+) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    c = RECORDS.c
+    for start in range(0, len(identities), LOOKUP_CHUNK):
+        chunk = identities[start : start + LOOKUP_CHUNK]
+        rows = session.execute(
+            select(c.identity, c.id, c.content_hash).where(
+                c.taxpayer_id == taxpayer_id, c.identity.in_(chunk)
+            )
+        )
+        found.update({identity: (row_id, digest) for identity, row_id, digest in rows})
+    return found
+
+
+def _new_row(
+    *,
+    recipient: Taxpayer,
+    identity: str,
+    item: ReportedRecord,
+    digest: str,
+    batch_id: int,
+    now: datetime,
+) -> dict[str, Any]:
+    action = (item.portal_action or Action.NO_ACTION).value
+    return {
+        **content_columns(item.record),
+        "taxpayer_id": recipient.id,
+        "identity": identity,
+        "supplier_name": item.supplier_name,
+        "action": action,
+        "portal_action": item.portal_action.value if item.portal_action else None,
+        "remarks": item.remarks,
+        "deemed": False,
+        "version": 1,
+        "content_hash": digest,
+        "batch_id": batch_id,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _apply_supplier_edits(
+    session: Session,
+    recipient: Taxpayer,
+    changed: list[tuple[int, ReportedRecord, str]],
+    batch_id: int,
+    now: datetime,
+) -> Counter[str]:
+    """R5.1: keep the old version in history, take the new content, reset the action."""
+    ids = [row_id for row_id, _, _ in changed]
+    old_rows = {
+        row.id: row
+        for (row,) in session.execute(select(RecordRow).where(RecordRow.id.in_(ids)))  # type: ignore[union-attr]
+    }
+    history, updates, audit = [], [], []
+    outcome: Counter[str] = Counter()
+    for row_id, item, digest in changed:
+        old = old_rows[row_id]
+        action = (item.portal_action or Action.NO_ACTION).value
+        history.append(
+            {
+                "record_id": row_id,
+                "version": old.version,
+                "content": history_snapshot(old),
+                "replaced_at": now,
+                "batch_id": batch_id,
+            }
+        )
+        updates.append(
+            {
+                **content_columns(item.record),
+                "_id": row_id,
+                "supplier_name": item.supplier_name or old.supplier_name,
+                "action": action,
+                "deemed": False,
+                "portal_action": item.portal_action.value
+                if item.portal_action
+                else old.portal_action,
+                "remarks": item.remarks,
+                "itc_reduction": None,
+                "action_by": None,
+                "action_at": now if action != old.action else old.action_at,
+                "action_channel": Channel.SUPPLIER_EDIT.value
+                if action != old.action
+                else old.action_channel,
+                "last_bulk_id": None,
+                "version": old.version + 1,
+                "content_hash": digest,
+                "batch_id": batch_id,
+                "updated_at": now,
+            }
+        )
+        if action != old.action:
+            outcome["reset"] += 1
+            audit.append(
+                {
+                    "record_id": row_id,
+                    "taxpayer_id": recipient.id,
+                    "user_id": None,
+                    "at": now,
+                    "from_action": old.action,
+                    "to_action": action,
+                    "channel": Channel.SUPPLIER_EDIT.value,
+                    "remarks": None,
+                    "bulk_id": None,
+                    "record_version": old.version + 1,
+                }
+            )
+        outcome["changed"] += 1
+        outcome[f"kind:{item.record.kind.value}"] += 1
+        outcome["tax_paise"] += paise(item.record.taxes.total)
+    session.execute(insert(RecordHistory.__table__), history)  # type: ignore[attr-defined]
+    columns: dict[str, Any] = {name: bindparam(name) for name in updates[0] if name != "_id"}
+    session.execute(
+        update(RECORDS).where(RECORDS.c.id == bindparam("_id")).values(columns),
+        updates,
+        execution_options={"synchronize_session": False},
+    )
+    if audit:
+        session.execute(insert(ActionLog.__table__), audit)  # type: ignore[attr-defined]
+    return outcome
+
+
+def _enqueue_digest(
+    session: Session,
+    recipient: Taxpayer,
+    batch: ImportBatch,
+    importer: Taxpayer,
+    outcome: Counter[str],
+    *,
+    exclude: int | None,
+    now: datetime,
+) -> None:
+    """One digest per recipient and upload to each of its members (not one per record)."""
+    if not (outcome["new"] or outcome["changed"]):
+        return
+    assert recipient.id is not None
+    payload = {
+        "batch_id": batch.id,
+        "recipient_gstin": recipient.gstin,
+        "uploaded_by_gstin": importer.gstin,
+        "new": outcome["new"],
+        "changed": outcome["changed"],
+        "reset": outcome["reset"],
+        "by_kind": {
+            k.removeprefix("kind:"): n for k, n in outcome.items() if k.startswith("kind:")
+        },
+        "tax_paise": outcome["tax_paise"],
+    }
+    messages = [
+        (chat, "digest", payload, f"digest:{batch.id}:{recipient.id}:{chat}")
+        for chat in member_chats(session, taxpayer_id=recipient.id, exclude=exclude)
+    ]
+    enqueue(session, messages=messages, now=now)
+
+
+def _result_of(batch: ImportBatch, *, duplicate: bool = False) -> ImportResult:
+    assert batch.id is not None
+    return ImportResult(
+        batch_id=batch.id,
+        format=batch.format,
+        new=batch.new,
+        changed=batch.changed,
+        unchanged=batch.unchanged,
+        refused=batch.refused,
+        problems=[RowProblem(**problem) for problem in batch.problems],
+        duplicate=duplicate,
+    )
