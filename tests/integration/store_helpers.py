@@ -14,7 +14,7 @@ from storage.access import Actor
 from storage.db import transaction
 from storage.imports import ImportResult, import_records
 from storage.models import ActionLog, Channel, Role
-from storage.taxpayers import create_invite, join_with_invite, register_taxpayer
+from storage.taxpayers import create_invite, ensure_user, join_with_invite, register_taxpayer
 from tests.builders import OCT_2025, RECIPIENT, record
 
 NOW = datetime(2025, 11, 5, 6, 30, tzinfo=UTC)  # 12:00 IST, 5-Nov-2025
@@ -32,6 +32,7 @@ def setup_team(engine: Engine) -> None:
         register_taxpayer(
             session, actor=CLI, gstin=OTHER_RECIPIENT, name="Other", owner_id=STRANGER, now=NOW
         )
+        ensure_user(session, user_id=OWNER, name=f"user{OWNER}", now=NOW)
         for user, role in ((APPROVER, Role.APPROVER), (VIEWER, Role.VIEWER)):
             invite = create_invite(
                 session, actor=Actor.user(OWNER), gstin=RECIPIENT, role=role, now=NOW
