@@ -16,12 +16,12 @@ from ims_domain.records import Action, OriginalState, Record
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
 from storage.convert import original_state_of, record_of, reduction_columns, rupees
 from storage.errors import NotFound, RuleRefused, StaleRecord
-from storage.models import ActionLog, RecordRow, Taxpayer, User
+from storage.models import ActionLog, RecordRow, Taxpayer, User, records_table
 from storage.outbox import enqueue, member_chats
 from storage.periods import first_open_period, period_state
 from storage.rulebook import RuleBook
 
-RECORDS = RecordRow.__table__  # type: ignore[attr-defined]
+RECORDS = records_table()
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from sqlalchemy import ColumnElement, and_
 from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.convert import paise, period_number
-from storage.models import RecordRow
+from storage.models import records_table
 
-COLUMNS = RecordRow.__table__.c  # type: ignore[attr-defined]
+COLUMNS = records_table().c
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,18 @@ from sqlmodel import Session
 from ims_domain.records import Action, ReportedRecord, RowProblem
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
 from storage.convert import content_columns, content_hash, history_snapshot, paise
-from storage.models import ActionLog, Channel, ImportBatch, RecordHistory, RecordRow, Taxpayer
+from storage.models import (
+    ActionLog,
+    Channel,
+    ImportBatch,
+    RecordHistory,
+    RecordRow,
+    Taxpayer,
+    records_table,
+)
 from storage.outbox import enqueue, member_chats
 
-RECORDS = RecordRow.__table__  # type: ignore[attr-defined]
+RECORDS = records_table()
 LOOKUP_CHUNK = 900  # identities per IN (...) query: under every backend's parameter limit
 
 

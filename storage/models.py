@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -248,3 +248,9 @@ class DueReminder(SQLModel, table=True):
     due_at: datetime
     dedupe_key: str = Field(unique=True)
     done_at: datetime | None = None
+
+
+def records_table() -> Table:
+    """The Core table of records, for set-based statements (no ORM objects per row)."""
+    table: Table = RecordRow.__table__  # type: ignore[attr-defined]
+    return table
