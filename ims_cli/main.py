@@ -6,75 +6,17 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from ims_cli import domain_commands, store_commands
 from ims_domain.errors import ImsDomainError
-from ims_domain.gstin import parse_gstin
-from ims_domain.money import format_date
-from ims_domain.periods import IST, FilingFrequency, ReturnPeriod, StateGroup, state_group_of
+from ims_domain.periods import StateGroup
+from storage.errors import UseCaseError
 from storage.settings import Settings
 
-Command = Callable[[argparse.Namespace], tuple[dict[str, Any], str]]
-
-
-def gstin_command(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    """Check a GSTIN: its kind, state and check character."""
-    gstin = parse_gstin(args.gstin, strict=args.strict)
-    result = {
-        "gstin": gstin.value,
-        "kind": gstin.kind.value,
-        "state_code": gstin.state_code,
-        "state": gstin.state_name,
-        "pan": gstin.pan,
-    }
-    state = f"{gstin.state_name} ({gstin.state_code})"
-    return result, f"{gstin.value} is a valid {gstin.kind.value} GSTIN of {state}."
-
-
-def calendar_command(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    """The GST deadlines of one 2B period for a monthly or quarterly (QRMP) recipient."""
-    calendar = Settings().calendar()
-    today = _day(args.today, "--today") if args.today else datetime.now(IST).date()
-    frequency = FilingFrequency.QUARTERLY if args.qrmp else FilingFrequency.MONTHLY
-    group: StateGroup | None = args.state_group
-    if args.gstin:
-        group = state_group_of(parse_gstin(args.gstin).state_code)
-    if frequency is FilingFrequency.QUARTERLY and group is None:
-        raise ImsDomainError("a QRMP recipient needs --state-group A|B or --gstin")
-    # Default: the latest month whose GSTR-1 window has closed by today.
-    period = ReturnPeriod.parse(args.period) if args.period else ReturnPeriod.of(today).previous()
-    dates = {
-        "gstr1_due": calendar.gstr1_due(period),
-        "gstr2b_generated": calendar.gstr2b_generation_date(period, frequency),
-        "gstr3b_due": calendar.gstr3b_due(period, frequency, group),
-        "specified_pending_until": calendar.pending_deadline(period, frequency, group),
-    }
-    result = {"period": period.code, "frequency": frequency.value} | {
-        key: value.isoformat() if value else None for key, value in dates.items()
-    }
-    names = {
-        "gstr1_due": "Suppliers' GSTR-1 due",
-        "gstr2b_generated": "GSTR-2B generated",
-        "gstr3b_due": "GSTR-3B due",
-        "specified_pending_until": "Credit notes may stay pending until",
-    }
-    lines = [f"GSTR-2B period {period.label} ({frequency.value} recipient)"]
-    for key, label in names.items():
-        day = dates[key]
-        shown = format_date(day) if day else "not allowed (before Oct-2025)"
-        left = f"  ({(day - today).days} days)" if day and day >= today else ""
-        lines.append(f"  {label:<36} {shown}{left}")
-    return result, "\n".join(lines)
-
-
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ImsDomainError(f"{option} {text!r} is not a date like 2025-11-14") from None
+Command = Callable[[argparse.Namespace, Settings], tuple[dict[str, Any], str]]
 
 
 def _one_line(exc: Exception) -> str:
@@ -89,22 +31,93 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ims", description="GST Invoice Management assistant")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     commands = parser.add_subparsers(dest="command", required=True)
+    subs: list[argparse.ArgumentParser] = []
 
-    check = commands.add_parser("gstin", help="check a GSTIN")
+    def command(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        subs.append(sub)
+        return sub
+
+    check = command("gstin", domain_commands.gstin, "check a GSTIN")
     check.add_argument("gstin")
     check.add_argument("--strict", action="store_true", help="refuse lower case and spaces")
-    check.set_defaults(handler=gstin_command)
 
-    cal = commands.add_parser("calendar", help="GST deadlines of a GSTR-2B period")
+    cal = command("calendar", domain_commands.calendar, "GST deadlines of a GSTR-2B period")
     cal.add_argument("--period", help="MMYYYY (default: last month)")
     cal.add_argument("--today", help="YYYY-MM-DD (default: today, IST)")
     cal.add_argument("--qrmp", action="store_true", help="quarterly (QRMP) recipient")
     cal.add_argument("--state-group", type=StateGroup, choices=list(StateGroup))
     cal.add_argument("--gstin", help="the recipient's GSTIN (gives the state group)")
-    cal.set_defaults(handler=calendar_command)
-    for sub in (check, cal):
+
+    _store_commands(commands, command, subs)
+    for sub in subs:
         sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     return parser
+
+
+def _store_commands(
+    commands: Any,
+    command: Callable[[str, Command, str], argparse.ArgumentParser],
+    subs: list[argparse.ArgumentParser],
+) -> None:
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="create or migrate the schema")
+    upgrade.set_defaults(handler=store_commands.db_upgrade)
+    subs.append(upgrade)
+
+    taxpayer = commands.add_parser("taxpayer", help="registered GSTINs")
+    taxpayer_commands = taxpayer.add_subparsers(dest="taxpayer_command", required=True)
+    add = taxpayer_commands.add_parser("add", help="register a GSTIN")
+    add.set_defaults(handler=store_commands.taxpayer_add)
+    subs.append(add)
+    add.add_argument("gstin")
+    add.add_argument("--name", required=True, help="legal or trade name")
+    add.add_argument("--qrmp", action="store_true", help="files GSTR-3B quarterly (QRMP)")
+    add.add_argument("--state-group", choices=["A", "B"], help="QRMP due date 22nd (A) or 24th (B)")
+    add.add_argument("--owner", type=int, help="Telegram id of the first owner")
+
+    inbox = command("inbox", store_commands.inbox, "a page of a GSTIN's records")
+    _filters(inbox)
+    inbox.add_argument("--limit", type=int, default=50, help="records per page (default 50)")
+    inbox.add_argument("--after", help="continue after this position (printed as More:)")
+
+    act = command("act", store_commands.act, "accept, reject, keep pending or reset one record")
+    act.add_argument("--gstin", required=True, help="the recipient GSTIN")
+    act.add_argument("--supplier", required=True, help="the supplier GSTIN (port code for impg)")
+    act.add_argument("--kind", required=True, choices=list(store_commands.KINDS))
+    act.add_argument("--number", required=True, help="document number")
+    act.add_argument("--fy", help="financial year like 2025-26, when the number repeats")
+    act.add_argument("--action", required=True, choices=list(store_commands.ACTIONS))
+    act.add_argument("--remarks")
+    act.add_argument("--itc-reduction", help="full, none, or IGST,CGST,SGST,CESS amounts")
+
+    bulk = command("bulk", store_commands.bulk, "preview, or with --yes apply, a bulk action")
+    _filters(bulk)
+    bulk.add_argument("--action", required=True, choices=list(store_commands.ACTIONS))
+    bulk.add_argument("--remarks")
+    bulk.add_argument("--yes", action="store_true", help="apply (without it: preview only)")
+
+    draft = command("gstr2b", store_commands.gstr2b, "the draft GSTR-2B of a period")
+    draft.add_argument("--gstin", required=True)
+    draft.add_argument("--period", required=True, help="MMYYYY")
+
+    filed = command("filed", store_commands.filed, "mark GSTR-3B of a period as filed")
+    filed.add_argument("--gstin", required=True)
+    filed.add_argument("--period", required=True, help="MMYYYY")
+
+
+def _filters(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--gstin", required=True, help="the recipient GSTIN")
+    sub.add_argument("--status", choices=list(store_commands.STATUSES))
+    sub.add_argument("--supplier", help="supplier GSTIN")
+    sub.add_argument("--kind", choices=list(store_commands.KINDS))
+    sub.add_argument("--period", help="2B period MMYYYY")
+    sub.add_argument("--from", dest="date_from", help="document date from, YYYY-MM-DD")
+    sub.add_argument("--to", dest="date_to", help="document date to, YYYY-MM-DD")
+    sub.add_argument("--min-value", help="document value from, rupees")
+    sub.add_argument("--max-value", help="document value to, rupees")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,8 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler: Command = args.handler
     try:
-        result, text = handler(args)
-    except (ImsDomainError, ValidationError, OSError) as exc:
+        result, text = handler(args, Settings())
+    except (ImsDomainError, UseCaseError, ValidationError, OSError) as exc:
         print(f"ims {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 2
     print(json.dumps(result, ensure_ascii=False) if args.json else text)

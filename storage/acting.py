@@ -15,7 +15,7 @@ from ims_domain.periods import IST
 from ims_domain.records import Action, OriginalState, Record
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
 from storage.convert import original_state_of, record_of, reduction_columns, rupees
-from storage.errors import NotFound, RuleRefused, StaleRecord
+from storage.errors import InvalidInput, NotFound, RuleRefused, StaleRecord
 from storage.models import ActionLog, RecordRow, Taxpayer, User, records_table
 from storage.outbox import enqueue, member_chats
 from storage.periods import first_open_period, period_state
@@ -201,3 +201,35 @@ def _alert_supplier(
         for chat in member_chats(session, taxpayer_id=supplier.id)
     ]
     enqueue(session, messages=messages, now=now)
+
+
+def find_record_id(
+    session: Session,
+    *,
+    actor: Actor,
+    gstin: str,
+    supplier: str,
+    kind: str,
+    number: str,
+    financial_year: str | None = None,
+) -> int:
+    """The id of the record a person names by supplier, kind and number (and FY if needed)."""
+    taxpayer = taxpayer_for(session, actor=actor, gstin=gstin)
+    query = select(RecordRow).where(
+        RecordRow.taxpayer_id == taxpayer.id,
+        RecordRow.supplier_gstin == supplier.strip().upper(),
+        RecordRow.kind == kind,
+        RecordRow.number == number.strip().upper(),
+    )
+    if financial_year:
+        query = query.where(RecordRow.financial_year == financial_year)
+    rows = session.exec(query).all()
+    if not rows:
+        raise NotFound(
+            f"No {kind} {number.strip().upper()} from {supplier} in {taxpayer.gstin}'s inbox."
+        )
+    if len(rows) > 1:
+        years = ", ".join(sorted(row.financial_year for row in rows))
+        raise InvalidInput(f"{number} exists in several financial years ({years}): add --fy.")
+    assert rows[0].id is not None
+    return rows[0].id

@@ -113,6 +113,7 @@ class RecordRow(SQLModel, table=True):
         # Inbox pages: filtered by status or supplier, newest document first, keyset on id.
         Index("ix_record_inbox_status", "taxpayer_id", "action", "document_date", "id"),
         Index("ix_record_inbox_supplier", "taxpayer_id", "supplier_gstin", "document_date", "id"),
+        Index("ix_record_inbox_all", "taxpayer_id", "document_date", "id"),
         Index("ix_record_period", "taxpayer_id", "counts_in_period", "action"),
     )
 

@@ -7,6 +7,7 @@ OQ3, OQ9, OQ10, OQ13) and government due-date extensions are configured here and
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -14,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ims_domain.periods import GstCalendar, parse_due_date_overrides
 from ims_domain.settings import PendingExpiry, RulesSettings
+from storage.db import DEFAULT_DATABASE_URL
+from storage.rulebook import RuleBook
 
 
 class Settings(BaseSettings):
@@ -21,6 +24,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="IMS_", env_file=".env", extra="ignore")
 
+    database_url: str = DEFAULT_DATABASE_URL
+    undo_window_minutes: int = Field(default=10, ge=0)
     # TOML file of due dates extended by notification (see docs/due-date-overrides.example.toml).
     due_date_overrides_file: Path | None = None
     # itc.s16_4_deadline (OQ3): the month and day after the FY's end, as MM-DD.
@@ -45,6 +50,14 @@ class Settings(BaseSettings):
             remark_required_for_partial_or_nil=self.remark_required_for_partial_or_nil,
             remarks_max_len=self.remarks_max_len,
             s16_4_warn_days=self.s16_4_warn_days,
+        )
+
+    def rulebook(self) -> RuleBook:
+        """Everything the use cases apply: calendar, rule settings, undo window."""
+        return RuleBook(
+            calendar=self.calendar(),
+            settings=self.rules(),
+            undo_window=timedelta(minutes=self.undo_window_minutes),
         )
 
     def calendar(self) -> GstCalendar:

@@ -9,13 +9,20 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from ims_domain.errors import ImsDomainError
-from ims_domain.gstin import parse_gstin
+from ims_domain.gstin import GstinKind, parse_gstin
 from ims_domain.periods import FilingFrequency, StateGroup, state_group_of
 from storage.access import ANY_ROLE, Actor, taxpayer_for
 from storage.errors import AccessDenied, InvalidInput, NotFound
 from storage.models import Invite, Membership, Role, Taxpayer, User
 
 INVITE_LIFETIME = timedelta(days=2)
+NO_IMS_KINDS = {
+    GstinKind.ECO: "an e-commerce operator (TCS)",
+    GstinKind.TDS: "a TDS deductor's",
+    GstinKind.UIN: "a UN body or embassy (UIN)",
+    GstinKind.NRTP: "a non-resident taxable person's",
+    GstinKind.OIDAR: "an OIDAR (online services from abroad)",
+}
 OWNER_ONLY = frozenset({Role.OWNER})
 
 
@@ -38,7 +45,10 @@ def register_taxpayer(
     except ImsDomainError as exc:
         raise InvalidInput(str(exc)) from exc
     if not parsed.has_ims:
-        raise InvalidInput(f"{parsed.value} is a {parsed.kind.value} registration: it has no IMS.")
+        raise InvalidInput(
+            f"{parsed.value} is {NO_IMS_KINDS.get(parsed.kind, parsed.kind.value)} registration: "
+            "it has no IMS (R1.7)."
+        )
     if not name.strip():
         raise InvalidInput("The taxpayer's name is empty.")
     if session.exec(select(Taxpayer).where(Taxpayer.gstin == parsed.value)).first():

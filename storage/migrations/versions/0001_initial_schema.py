@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 22:44:42.559347
+Create Date: 2026-11-26 22:51:55.352288
 """
 
 from collections.abc import Sequence
@@ -227,6 +227,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("record", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_record_inbox_all", ["taxpayer_id", "document_date", "id"], unique=False
+        )
+        batch_op.create_index(
             "ix_record_inbox_status", ["taxpayer_id", "action", "document_date", "id"], unique=False
         )
         batch_op.create_index(
@@ -308,6 +311,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_record_last_bulk_id"))
         batch_op.drop_index("ix_record_inbox_supplier")
         batch_op.drop_index("ix_record_inbox_status")
+        batch_op.drop_index("ix_record_inbox_all")
 
     op.drop_table("record")
     op.drop_table("periodstate")
