@@ -46,7 +46,19 @@ from storage.rulebook import RuleBook
 
 RECORDS = records_table()
 AUDIT = ActionLog.__table__  # type: ignore[attr-defined]
-CHUNK = 900
+# The action log's columns, in the order the INSERT … SELECT statements below fill them.
+AUDIT_COLUMNS = [
+    "record_id",
+    "taxpayer_id",
+    "user_id",
+    "at",
+    "from_action",
+    "to_action",
+    "channel",
+    "remarks",
+    "bulk_id",
+    "record_version",
+]
 
 
 @dataclass(frozen=True)
@@ -258,18 +270,7 @@ def record_bulk_audit(
     changed = C.last_bulk_id == bulk.id
     session.execute(
         insert(AUDIT).from_select(
-            [
-                "record_id",
-                "taxpayer_id",
-                "user_id",
-                "at",
-                "from_action",
-                "to_action",
-                "channel",
-                "remarks",
-                "bulk_id",
-                "record_version",
-            ],
+            AUDIT_COLUMNS,
             select(
                 C.id,
                 C.taxpayer_id,
@@ -347,18 +348,7 @@ def undo_bulk(
         )
     session.execute(
         insert(AUDIT).from_select(
-            [
-                "record_id",
-                "taxpayer_id",
-                "user_id",
-                "at",
-                "from_action",
-                "to_action",
-                "channel",
-                "remarks",
-                "bulk_id",
-                "record_version",
-            ],
+            AUDIT_COLUMNS,
             select(
                 C.id,
                 C.taxpayer_id,
