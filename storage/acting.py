@@ -155,8 +155,10 @@ def act_on_record(
         state.changed_after_generation = True  # R2.5: recompute before GSTR-3B
     if request.action in (Action.REJECT, Action.PENDING):
         _alert_supplier(session, taxpayer=taxpayer, row=row, request=request, now=now)
-    session.expire(row)
-    return ActOutcome(row.id or 0, values["version"], request.action, previous, decision)
+    assert row.id is not None
+    outcome = ActOutcome(row.id, values["version"], request.action, previous, decision)
+    session.expire(row)  # the Core UPDATE bypassed the ORM: reload on next use
+    return outcome
 
 
 def _stale(session: Session, row: RecordRow) -> StaleRecord:
