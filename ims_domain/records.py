@@ -184,6 +184,10 @@ class Record:
     reverse_charge: bool = False
     # 2B `itcavl` = N (place-of-supply rule or s.16(4) passed): never in IMS (R1.3 (e)).
     itc_unavailable: bool = False
+    # Echoed back unchanged in the IMS action upload (R8.6): `pos`, `inv_typ`, `rtnprd`.
+    place_of_supply: str | None = None
+    invoice_type: str | None = None
+    supplier_period: ReturnPeriod | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", to_rupees(self.value))
@@ -295,9 +299,10 @@ class ReportedRecord:
 
 @dataclass(frozen=True)
 class RowProblem:
-    """Why one row of a file was refused or needs a look: where it is, which field, why."""
+    """Why one row of a file was refused, or (refused=False) kept with a warning."""
 
     section: str
     index: int | None
     field: str
     reason: str
+    refused: bool = True

@@ -56,6 +56,11 @@ def content_hash(record: Record, portal_hash: str | None = None) -> str:
         record.filing_status.value,
         record.original.number if record.original else "",
         record.original.document_date.isoformat() if record.original else "",
+        record.place_of_supply or "",
+        record.invoice_type or "",
+        record.supplier_period.code if record.supplier_period else "",
+        "Y" if record.reverse_charge else "N",
+        "N" if record.itc_unavailable else "Y",
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
@@ -85,6 +90,9 @@ def content_columns(record: Record) -> dict[str, Any]:
         "pending_blocked": record.pending_blocked,
         "reverse_charge": record.reverse_charge,
         "itc_unavailable": record.itc_unavailable,
+        "place_of_supply": record.place_of_supply,
+        "invoice_type": record.invoice_type,
+        "supplier_period": period_number(record.supplier_period),
     }
 
 
@@ -124,6 +132,9 @@ def record_of(row: RecordRow, recipient_gstin: str) -> Record:
         pending_blocked=row.pending_blocked,
         reverse_charge=row.reverse_charge,
         itc_unavailable=row.itc_unavailable,
+        place_of_supply=row.place_of_supply,
+        invoice_type=row.invoice_type,
+        supplier_period=period_of(row.supplier_period),
     )
 
 

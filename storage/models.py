@@ -142,6 +142,9 @@ class RecordRow(SQLModel, table=True):
     pending_blocked: bool | None = None
     reverse_charge: bool = False
     itc_unavailable: bool = False
+    place_of_supply: str | None = Field(default=None, max_length=2)
+    invoice_type: str | None = None
+    supplier_period: int | None = None  # the supplier's return period, YYYYMM (`rtnprd`)
     action: str = Field(default="N", max_length=1)  # N A R P
     deemed: bool = False
     action_by: int | None = Field(default=None, sa_column=Column(BigInteger))

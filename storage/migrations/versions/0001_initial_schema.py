@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 22:51:55.352288
+Create Date: 2026-11-26 22:54:42.612361
 """
 
 from collections.abc import Sequence
@@ -189,6 +189,9 @@ def upgrade() -> None:
         sa.Column("pending_blocked", sa.Boolean(), nullable=True),
         sa.Column("reverse_charge", sa.Boolean(), nullable=False),
         sa.Column("itc_unavailable", sa.Boolean(), nullable=False),
+        sa.Column("place_of_supply", sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
+        sa.Column("invoice_type", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("supplier_period", sa.Integer(), nullable=True),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=False),
         sa.Column("deemed", sa.Boolean(), nullable=False),
         sa.Column("action_by", sa.BigInteger(), nullable=True),
