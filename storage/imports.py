@@ -44,6 +44,7 @@ class ImportResult:
     changed: int
     unchanged: int
     refused: int
+    skipped: int = 0  # records for recipients not registered here
     problems: list[RowProblem] = field(default_factory=list)
     duplicate: bool = False
 
@@ -61,6 +62,57 @@ def import_records(
     now: datetime,
 ) -> ImportResult:
     """Import the records of one file sent by a member of `gstin` (owner or approver)."""
+    importer, batch = open_batch(
+        session,
+        actor=actor,
+        gstin=gstin,
+        sha256=sha256,
+        file_format=file_format,
+        filename=filename,
+        now=now,
+    )
+    if isinstance(batch, ImportResult):
+        return batch
+    assert batch.id is not None
+    all_problems = list(problems)
+    by_recipient = _group_by_recipient(records, all_problems)
+    recipients = _registered(session, list(by_recipient))
+    counts: Counter[str] = Counter()
+    for recipient_gstin, reported in by_recipient.items():
+        recipient = recipients.get(recipient_gstin)
+        if recipient is None:
+            # A supplier's GSTR-1 names every buyer; only those registered here are kept.
+            counts["skipped"] += len(reported)
+            all_problems.append(
+                RowProblem(
+                    "",
+                    None,
+                    "recipient",
+                    f"{len(reported)} records for {recipient_gstin} skipped: that GSTIN is not "
+                    "registered here",
+                    refused=False,
+                )
+            )
+            continue
+        outcome = _import_for_recipient(session, recipient, reported, batch_id=batch.id, now=now)
+        counts.update(outcome)
+        _enqueue_digest(
+            session, recipient, batch, importer, outcome, exclude=actor.user_id, now=now
+        )
+    return close_batch(batch, counts, all_problems)
+
+
+def open_batch(
+    session: Session,
+    *,
+    actor: Actor,
+    gstin: str,
+    sha256: str,
+    file_format: str,
+    filename: str | None,
+    now: datetime,
+) -> tuple[Taxpayer, ImportBatch | ImportResult]:
+    """Check the importer's role and start a batch; a file seen before returns its old result."""
     importer = taxpayer_for(session, actor=actor, gstin=gstin, roles=ACTING_ROLES)
     assert importer.id is not None
     earlier = session.exec(  # type: ignore[call-overload]
@@ -70,8 +122,7 @@ def import_records(
         )
     ).first()
     if earlier is not None:
-        return _result_of(earlier[0], duplicate=True)
-
+        return importer, _result_of(earlier[0], duplicate=True)
     batch = ImportBatch(
         taxpayer_id=importer.id,
         sha256=sha256,
@@ -82,35 +133,17 @@ def import_records(
     )
     session.add(batch)
     session.flush()
-    assert batch.id is not None
+    return importer, batch
 
-    all_problems = list(problems)
-    by_recipient = _group_by_recipient(records, all_problems)
-    recipients = _registered(session, list(by_recipient))
-    counts: Counter[str] = Counter(refused=len(problems))
-    for recipient_gstin, reported in by_recipient.items():
-        recipient = recipients.get(recipient_gstin)
-        if recipient is None:
-            counts["refused"] += len(reported)
-            all_problems.append(
-                RowProblem(
-                    "",
-                    None,
-                    "recipient",
-                    f"{len(reported)} records for {recipient_gstin}: that GSTIN is not "
-                    "registered here",
-                )
-            )
-            continue
-        outcome = _import_for_recipient(session, recipient, reported, batch_id=batch.id, now=now)
-        counts.update(outcome)
-        _enqueue_digest(
-            session, recipient, batch, importer, outcome, exclude=actor.user_id, now=now
-        )
 
+def close_batch(
+    batch: ImportBatch, counts: Counter[str], problems: list[RowProblem]
+) -> ImportResult:
+    """Store the batch's counts and problems; the import's result."""
     batch.new, batch.changed = counts["new"], counts["changed"]
-    batch.unchanged, batch.refused = counts["unchanged"], counts["refused"]
-    batch.problems = [vars(problem) for problem in all_problems]
+    batch.unchanged, batch.skipped = counts["unchanged"], counts["skipped"]
+    batch.refused = sum(1 for problem in problems if problem.refused)
+    batch.problems = [vars(problem) for problem in problems]
     return _result_of(batch)
 
 
@@ -345,6 +378,7 @@ def _result_of(batch: ImportBatch, *, duplicate: bool = False) -> ImportResult:
         changed=batch.changed,
         unchanged=batch.unchanged,
         refused=batch.refused,
+        skipped=batch.skipped,
         problems=[RowProblem(**problem) for problem in batch.problems],
         duplicate=duplicate,
     )

@@ -99,6 +99,7 @@ class ImportBatch(SQLModel, table=True):
     changed: int = 0
     unchanged: int = 0
     refused: int = 0
+    skipped: int = 0
     problems: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_by: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime
@@ -171,6 +172,52 @@ class RecordRow(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
     created_at: datetime
+    updated_at: datetime
+
+
+class SupplierViewRow(SQLModel, table=True):
+    """A recipient's last known action on one of a supplier's own records (supplier view, R4.6)."""
+
+    __tablename__ = "supplier_view"
+
+    __table_args__ = (UniqueConstraint("taxpayer_id", "identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")  # the supplier
+    identity: str  # recipient|section|number|FY
+    recipient_gstin: str = Field(max_length=15)
+    section: str
+    number: str
+    document_date: date
+    action: str = Field(max_length=1)
+    remarks: str | None = None
+    batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
+    updated_at: datetime
+
+
+class RegisterEntry(SQLModel, table=True):
+    """A document of the recipient's own purchase register, kept apart from IMS records."""
+
+    __tablename__ = "register_entry"
+
+    __table_args__ = (UniqueConstraint("taxpayer_id", "identity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")  # the recipient
+    identity: str  # same identity key as a record, so books and IMS can be matched
+    supplier_gstin: str = Field(max_length=20)
+    supplier_name: str | None = None
+    kind: str
+    number: str
+    document_date: date
+    value_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    taxable_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    igst_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cgst_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sgst_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    cess_paise: int = Field(sa_column=Column(BigInteger, nullable=False))
+    content_hash: str = Field(max_length=64)
+    batch_id: int | None = Field(default=None, foreign_key="importbatch.id")
     updated_at: datetime
 
 

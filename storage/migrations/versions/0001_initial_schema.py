@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 22:54:42.612361
+Create Date: 2026-11-26 22:56:36.683428
 """
 
 from collections.abc import Sequence
@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.Column("changed", sa.Integer(), nullable=False),
         sa.Column("unchanged", sa.Integer(), nullable=False),
         sa.Column("refused", sa.Integer(), nullable=False),
+        sa.Column("skipped", sa.Integer(), nullable=False),
         sa.Column("problems", sa.JSON(), nullable=True),
         sa.Column("created_by", sa.BigInteger(), nullable=True),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -246,6 +247,60 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "register_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("taxpayer_id", sa.Integer(), nullable=False),
+        sa.Column("identity", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("supplier_gstin", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("supplier_name", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("number", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("document_date", sa.Date(), nullable=False),
+        sa.Column("value_paise", sa.BigInteger(), nullable=False),
+        sa.Column("taxable_paise", sa.BigInteger(), nullable=False),
+        sa.Column("igst_paise", sa.BigInteger(), nullable=False),
+        sa.Column("cgst_paise", sa.BigInteger(), nullable=False),
+        sa.Column("sgst_paise", sa.BigInteger(), nullable=False),
+        sa.Column("cess_paise", sa.BigInteger(), nullable=False),
+        sa.Column("content_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["importbatch.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["taxpayer_id"],
+            ["taxpayer.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("taxpayer_id", "identity"),
+    )
+    op.create_table(
+        "supplier_view",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("taxpayer_id", sa.Integer(), nullable=False),
+        sa.Column("identity", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("recipient_gstin", sqlmodel.sql.sqltypes.AutoString(length=15), nullable=False),
+        sa.Column("section", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("number", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("document_date", sa.Date(), nullable=False),
+        sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=False),
+        sa.Column("remarks", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+        sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["importbatch.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["taxpayer_id"],
+            ["taxpayer.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("taxpayer_id", "identity"),
+    )
+    op.create_table(
         "actionlog",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("record_id", sa.Integer(), nullable=False),
@@ -309,6 +364,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_actionlog_bulk_id"))
 
     op.drop_table("actionlog")
+    op.drop_table("supplier_view")
+    op.drop_table("register_entry")
     with op.batch_alter_table("record", schema=None) as batch_op:
         batch_op.drop_index("ix_record_period")
         batch_op.drop_index(batch_op.f("ix_record_last_bulk_id"))
