@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ims_cli import domain_commands, store_commands
+from ims_cli import domain_commands, file_commands, store_commands
 from ims_domain.errors import ImsDomainError
 from ims_domain.periods import StateGroup
 from storage.errors import UseCaseError
@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--gstin", help="the recipient's GSTIN (gives the state group)")
 
     _store_commands(commands, command, subs)
+    _file_commands(command)
     for sub in subs:
         sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     return parser
@@ -106,6 +107,26 @@ def _store_commands(
     filed = command("filed", store_commands.filed, "mark GSTR-3B of a period as filed")
     filed.add_argument("--gstin", required=True)
     filed.add_argument("--period", required=True, help="MMYYYY")
+
+
+def _file_commands(command: Callable[[str, Command, str], argparse.ArgumentParser]) -> None:
+    load = command("import", file_commands.import_command, "import a GST file (told by content)")
+    load.add_argument("file")
+    load.add_argument("--gstin", required=True, help="the GSTIN the file is imported for")
+
+    export = command(
+        "export-actions", file_commands.export_actions_command, "the IMS action upload file"
+    )
+    export.add_argument("--gstin", required=True)
+    export.add_argument("--out", help="write the upload here (more files get -2, -3 …)")
+    export.add_argument("--mark-uploaded", help="record this uploaded file as the portal's state")
+
+    demo = command("demo-data", file_commands.demo_data_command, "write demo files")
+    demo.add_argument("--out", required=True, help="folder to write into")
+    demo.add_argument("--recipients", type=int, default=2)
+    demo.add_argument("--suppliers", type=int, default=20)
+    demo.add_argument("--records", type=int, default=1000)
+    demo.add_argument("--seed", type=int, default=1)
 
 
 def _filters(sub: argparse.ArgumentParser) -> None:

@@ -42,25 +42,21 @@ def period_of(number: int | None) -> ReturnPeriod | None:
     return None if number is None else ReturnPeriod(number // 100, number % 100)
 
 
-def content_hash(record: Record, portal_hash: str | None = None) -> str:
-    """The portal's hash when the file has one, else a hash of the normalised content (R5.1)."""
-    if portal_hash:
-        return portal_hash.strip()
+def content_hash(record: Record) -> str:
+    """A hash of the normalised document: what a supplier edit changes (R5.1, OQ8).
+
+    Only the document itself counts (number, date, values, taxes, original), so the same record
+    reported by an IMS download, a GSTR-2B and a GSTR-1 hashes the same; the portal's own `hash`
+    is kept apart (`portal_hash`).
+    """
     parts = [
         record.key.text,
         record.document_date.isoformat(),
         str(record.value),
         str(record.taxable_value),
         *(str(amount) for amount in record.taxes.as_dict().values()),
-        record.two_b_period.code if record.two_b_period else "",
-        record.filing_status.value,
-        record.original.number if record.original else "",
+        record.original.number.upper() if record.original else "",
         record.original.document_date.isoformat() if record.original else "",
-        record.place_of_supply or "",
-        record.invoice_type or "",
-        record.supplier_period.code if record.supplier_period else "",
-        "Y" if record.reverse_charge else "N",
-        "N" if record.itc_unavailable else "Y",
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 

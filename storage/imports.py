@@ -8,7 +8,7 @@ unchanged record is left alone. Each recipient's members get one digest per uplo
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from storage.models import (
     records_table,
 )
 from storage.outbox import enqueue, member_chats
+from storage.portal_sync import SYNC_READ_COLUMNS, apply_portal_sync, portal_sync
 
 RECORDS = records_table()
 LOOKUP_CHUNK = 900  # identities per IN (...) query: under every backend's parameter limit
@@ -47,6 +48,7 @@ class ImportResult:
     skipped: int = 0  # records for recipients not registered here
     problems: list[RowProblem] = field(default_factory=list)
     duplicate: bool = False
+    notes: tuple[str, ...] = ()  # the parser's notes, e.g. sections skipped
 
 
 def import_records(
@@ -182,9 +184,10 @@ def _import_for_recipient(
     existing = _existing(session, recipient.id, list(reported))
     new_rows: list[dict[str, Any]] = []
     changed: list[tuple[int, ReportedRecord, str]] = []
+    synced: list[dict[str, Any]] = []
     outcome: Counter[str] = Counter()
     for identity, item in reported.items():
-        digest = content_hash(item.record, item.portal_hash)
+        digest = content_hash(item.record)
         known = existing.get(identity)
         if known is None:
             new_rows.append(
@@ -200,30 +203,41 @@ def _import_for_recipient(
             outcome["new"] += 1
             outcome[f"kind:{item.record.kind.value}"] += 1
             outcome["tax_paise"] += paise(item.record.taxes.total)
-        elif known[1] != digest:
-            changed.append((known[0], item, digest))
+        elif known["content_hash"] != digest or _portal_says_edited(known, item):
+            changed.append((known["id"], item, digest))
         else:
             outcome["unchanged"] += 1
+            update_values = portal_sync(known, item, now=now)
+            if update_values:
+                synced.append(update_values)
     if new_rows:
         session.execute(insert(RECORDS), new_rows)
     if changed:
         outcome.update(_apply_supplier_edits(session, recipient, changed, batch_id, now))
+    if synced:
+        outcome["adopted"] += apply_portal_sync(session, recipient, synced, now=now)
     return outcome
+
+
+def _portal_says_edited(known: Mapping[str, Any], item: ReportedRecord) -> bool:
+    """Two IMS downloads whose `hash` differs: the portal holds a new version (R5.1, OQ8)."""
+    return bool(
+        known["portal_hash"] and item.portal_hash and known["portal_hash"] != item.portal_hash
+    )
 
 
 def _existing(
     session: Session, taxpayer_id: int | None, identities: list[str]
-) -> dict[str, tuple[int, str]]:
-    found: dict[str, tuple[int, str]] = {}
+) -> dict[str, Mapping[str, Any]]:
+    found: dict[str, Mapping[str, Any]] = {}
     c = RECORDS.c
+    columns = [c.identity, c.id, c.content_hash, c.portal_hash, *SYNC_READ_COLUMNS]
     for start in range(0, len(identities), LOOKUP_CHUNK):
         chunk = identities[start : start + LOOKUP_CHUNK]
         rows = session.execute(
-            select(c.identity, c.id, c.content_hash).where(
-                c.taxpayer_id == taxpayer_id, c.identity.in_(chunk)
-            )
-        )
-        found.update({identity: (row_id, digest) for identity, row_id, digest in rows})
+            select(*columns).where(c.taxpayer_id == taxpayer_id, c.identity.in_(chunk))
+        ).mappings()
+        found.update({row["identity"]: row for row in rows})
     return found
 
 
@@ -244,6 +258,7 @@ def _new_row(
         "supplier_name": item.supplier_name,
         "action": action,
         "portal_action": item.portal_action.value if item.portal_action else None,
+        "portal_hash": item.portal_hash,
         "remarks": item.remarks,
         "deemed": False,
         "version": 1,
@@ -291,6 +306,7 @@ def _apply_supplier_edits(
                 "portal_action": item.portal_action.value
                 if item.portal_action
                 else old.portal_action,
+                "portal_hash": item.portal_hash or old.portal_hash,
                 "remarks": item.remarks,
                 "itc_reduction": None,
                 "action_by": None,

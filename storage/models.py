@@ -33,6 +33,7 @@ class Channel(StrEnum):
     SUPPLIER_EDIT = "supplier_edit"
     SUGGESTION = "suggestion"
     UNDO = "undo"
+    PORTAL = "portal"  # an action taken on the portal itself, seen in a fresh IMS download
 
 
 class Taxpayer(SQLModel, table=True):
@@ -158,6 +159,7 @@ class RecordRow(SQLModel, table=True):
     decl_sgst_paise: int | None = Field(default=None, sa_column=Column(BigInteger))
     decl_cess_paise: int | None = Field(default=None, sa_column=Column(BigInteger))
     portal_action: str | None = Field(default=None, max_length=1)  # last known on the portal
+    portal_hash: str | None = Field(default=None, max_length=128)  # the portal's `hash`, if any
     # A bulk action (or deemed acceptance) sets these so it can be undone; any later change
     # clears last_bulk_id, which is how undo knows a record changed since.
     last_bulk_id: int | None = Field(default=None, index=True)

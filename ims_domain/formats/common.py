@@ -16,6 +16,7 @@ from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, ReportedRecord, RowProblem
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # Telegram's bot download limit; the default size limit
+MAX_AMOUNT = Decimal(10) ** 15  # ₹1,000 lakh crore: anything larger is a broken cell, not money
 
 
 class FileFormat(StrEnum):
@@ -137,17 +138,16 @@ def amount(value: Any, field_name: str, *, default: Decimal | None = None) -> De
     if isinstance(value, bool | float):
         raise RowError(field_name, f"{value!r} is not an exact amount")
     try:
-        number = (
-            Decimal(str(value).strip().replace(",", ""))
-            if isinstance(value, str)
-            else Decimal(value)
-        )
-    except (InvalidOperation, ValueError):
-        raise RowError(field_name, f"{value!r} is not an amount") from None
-    if not number.is_finite():
-        raise RowError(field_name, f"{value!r} is not an amount")
-    if number != number.quantize(Decimal("0.01")):
-        raise RowError(field_name, f"{value!r} has more than two decimals")
+        text = value.strip().replace(",", "") if isinstance(value, str) else value
+        number = Decimal(text)
+        finite = number.is_finite() and abs(number) < MAX_AMOUNT
+        exact = finite and number == number.quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError, TypeError):
+        raise RowError(field_name, f"{shown(value)} is not an amount") from None
+    if not finite:
+        raise RowError(field_name, f"{shown(value)} is not an amount")
+    if not exact:
+        raise RowError(field_name, f"{shown(value)} has more than two decimals")
     return number.quantize(Decimal("0.01"))
 
 
@@ -180,3 +180,9 @@ def flag(value: Any) -> bool | None:
     if value is None or value == "":
         return None
     return str(value).strip().upper() in {"Y", "YES", "TRUE", "1"}
+
+
+def shown(value: Any, width: int = 40) -> str:
+    """A value as quoted in a message, cut short so one bad cell cannot flood it."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"

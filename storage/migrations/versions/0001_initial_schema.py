@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 22:56:36.683428
+Create Date: 2026-11-26 23:12:55.694097
 """
 
 from collections.abc import Sequence
@@ -205,6 +205,7 @@ def upgrade() -> None:
         sa.Column("decl_sgst_paise", sa.BigInteger(), nullable=True),
         sa.Column("decl_cess_paise", sa.BigInteger(), nullable=True),
         sa.Column("portal_action", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=True),
+        sa.Column("portal_hash", sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
         sa.Column("last_bulk_id", sa.Integer(), nullable=True),
         sa.Column("previous_action", sqlmodel.sql.sqltypes.AutoString(length=1), nullable=True),
         sa.Column("previous_deemed", sa.Boolean(), nullable=True),

@@ -1,0 +1,52 @@
+"""Which GST file is this? Told from the content, never from the file name."""
+
+from __future__ import annotations
+
+from ims_domain.formats.common import FORMAT_NAMES, FormatError, ParsedFile, load_json
+from ims_domain.formats.gstr1 import looks_like_gstr1, parse_gstr1
+from ims_domain.formats.gstr2b import looks_like_gstr2b, parse_gstr2b
+from ims_domain.formats.ims_json import looks_like_ims, parse_ims_document
+from ims_domain.formats.supplier_view import looks_like_supplier_view, parse_supplier_view
+
+# Signatures of files people send by mistake, so the answer can name what they sent.
+_NOT_GST_FILES = {
+    b"%PDF": "a PDF",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG photo",
+    b"GIF8": "a GIF image",
+    b"Rar!": "a RAR archive",
+    b"\x1f\x8b": "a gzip archive",
+}
+
+
+def formats_we_read() -> str:
+    """The list of files we read, for messages about a file we do not."""
+    return "; ".join(FORMAT_NAMES.values())
+
+
+def not_a_gst_file(data: bytes) -> str | None:
+    """What a non-GST file is (a PDF, a photo …) when its signature says so."""
+    for signature, name in _NOT_GST_FILES.items():
+        if data.startswith(signature):
+            return name
+    return None
+
+
+def looks_like_json(data: bytes) -> bool:
+    """True when the first character that is not space or a BOM opens a JSON object or list."""
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head[:1] in (b"{", b"[")
+
+
+def parse_json_file(data: bytes, *, gstin: str) -> ParsedFile:
+    """Read any of our JSON formats; the JSON is loaded once and recognised by its shape."""
+    document = load_json(data)
+    if looks_like_supplier_view(document):
+        return parse_supplier_view(data, gstin=gstin)
+    if looks_like_gstr2b(document):
+        return parse_gstr2b(data, gstin=gstin)
+    if looks_like_gstr1(document):
+        return parse_gstr1(data, gstin=gstin)
+    if looks_like_ims(document):
+        return parse_ims_document(document, gstin=gstin)
+    raise FormatError(f"this JSON is none of the GST files we read ({formats_we_read()})")

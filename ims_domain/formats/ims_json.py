@@ -1,0 +1,717 @@
+"""The IMS download JSON (GETINV records, recipient view): read it, and write it back.
+
+gst-formats.md §4.1 and §4.4. IMS lists are flat: every record carries its supplier (`stin`);
+the recipient GSTIN is not in the file, so the caller names it. Envelopes vary (bare sections
+object, `{"data": {...}}`, the API's `{"status_cd": ..., "data": {...}}`): the object holding at
+least one known section key is read.
+
+Decisions where the sources are silent (each also noted where it is made):
+
+- `srcfilstatus` missing -> Filed (imports never carry it); an unknown spelling -> Filed with a
+  warning: the portal knows only Filed / Not Filed, the one integrator variant SAVED is mapped.
+- 2B period: a Filed record's `rtnprd` (for imports `itcprd`) is taken as its GSTR-2B period,
+  because the download does not say when the supplier filed; Not Filed -> None (R1.9).
+- `val` missing -> taxable value + tax (the Bills of Entry model has no `val`); a warning for the
+  other sections.
+- A section that is not a list is refused as one RowProblem (index None); the rest is read.
+- Document numbers outside GSTN's pattern (§6) are kept with a warning; empty ones, or ones with
+  control characters or `|` (our key separator), are refused.
+- Negative amounts are kept with a warning (the portal never sends them; SAVE wants positives).
+- Bills of Entry: the original of an amendment is read from `oboenum`/`oboedt` (guessed
+  spellings, also `orgboenum`, `oboe_num`, `obenum`, ...); without them the amendment amends the
+  same BoE (one client model's `impga` has no original keys: customs amends a BoE in place).
+- `impgsez` supplier: `sgstin`, `stin` or `ctin` when present, else the port code.
+- Unknown keys in the sections object are skipped with a note; ISD sections with an OQ1 note.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ims_domain.errors import ImsDomainError
+from ims_domain.gstin import GstinError, parse_gstin
+from ims_domain.money import TaxAmounts
+from ims_domain.periods import ReturnPeriod
+from ims_domain.records import (
+    Action,
+    FilingStatus,
+    OriginalRef,
+    Record,
+    RecordKey,
+    RecordKind,
+    ReportedRecord,
+    RowProblem,
+)
+
+from .common import (
+    FileFormat,
+    FormatError,
+    ParsedFile,
+    RowError,
+    amount,
+    flag,
+    gst_date,
+    gstin_field,
+    load_json,
+    period_field,
+)
+
+IMS_SECTIONS: tuple[str, ...] = tuple(kind.value for kind in RecordKind)
+ISD_SECTIONS = frozenset({"isd", "isda", "isdcn", "isdcna"})
+# R8.4: GETINV "no data" answers: an empty download, not a failure.
+NO_DATA_CODES = frozenset({"RET13508", "RET13509", "RET13510", "RET11416", "RET11417"})
+
+# gst-formats.md §6: GSTN's pattern for invoice and note numbers (16, not the IMS sheet's 15).
+NUMBER_PATTERN = re.compile(r"[A-Za-z0-9/-]{1,16}")
+_PORT_CODE = re.compile(r"[A-Z0-9]{1,10}")
+_MAX_NUMBER_CHARS = 50
+_FIELD_DATE_FORMAT = "%d-%m-%Y"
+
+_ACTION_WORDS = {
+    "A": Action.ACCEPT,
+    "ACCEPT": Action.ACCEPT,
+    "ACCEPTED": Action.ACCEPT,
+    "R": Action.REJECT,
+    "REJECT": Action.REJECT,
+    "REJECTED": Action.REJECT,
+    "P": Action.PENDING,
+    "PENDING": Action.PENDING,
+    "N": Action.NO_ACTION,
+    "NOACTION": Action.NO_ACTION,
+    "NOACTIONTAKEN": Action.NO_ACTION,
+}
+
+
+@dataclass(frozen=True)
+class SectionKeys:
+    """The JSON keys of one IMS section: document number/date and the original's."""
+
+    number: str
+    date: str
+    original_number: tuple[str, ...]
+    original_date: tuple[str, ...]
+
+
+_INVOICE_KEYS = SectionKeys("inum", "idt", ("oinum",), ("oidt",))
+_NOTE_KEYS = SectionKeys("nt_num", "nt_dt", ("ont_num",), ("ont_dt",))
+# Guessed spellings: no public sample shows an IMS BoE amendment with its original (module doc).
+_BOE_KEYS = SectionKeys(
+    "boenum",
+    "boedt",
+    ("oboenum", "orgboenum", "oboe_num", "obenum", "oboeno"),
+    ("oboedt", "orgboedt", "oboe_dt", "obedt"),
+)
+
+
+def section_keys(kind: RecordKind) -> SectionKeys:
+    """The number and date keys of a kind's IMS section."""
+    original = kind.original_kind
+    if original in (RecordKind.INVOICE, RecordKind.ECO_DOCUMENT):
+        return _INVOICE_KEYS
+    if original in (RecordKind.DEBIT_NOTE, RecordKind.CREDIT_NOTE):
+        return _NOTE_KEYS
+    return _BOE_KEYS
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def parse_ims(data: bytes, *, gstin: str) -> ParsedFile:
+    """Read an IMS download / GETINV JSON for recipient `gstin`; only FormatError escapes."""
+    return parse_ims_document(_load(data), gstin=gstin)
+
+
+def parse_ims_document(document: Any, *, gstin: str) -> ParsedFile:
+    """`parse_ims` for JSON already loaded (by the format detector), so it is read only once."""
+    recipient = _recipient(gstin)
+    try:
+        return _parse_document(document, recipient)
+    except RecursionError:
+        raise FormatError("the JSON is nested too deeply to be a GST file") from None
+
+
+def looks_like_ims(document: Any) -> bool:
+    """An IMS download: flat IMS section lists (or the portal's "no data" answer, R8.4)."""
+    return _find_sections(document) is not None or _empty_answer(document) is not None
+
+
+def _parse_document(document: Any, recipient: str) -> ParsedFile:
+    notes: list[str] = []
+    sections = _find_sections(document)
+    if sections is None:
+        empty = _empty_answer(document)
+        if empty is not None:
+            return ParsedFile(FileFormat.IMS, notes=(empty,), gstin=recipient)
+        raise FormatError(_no_sections_message(document))
+
+    records: list[ReportedRecord] = []
+    problems: list[RowProblem] = []
+    seen: dict[str, tuple[str, int]] = {}
+    unknown: list[str] = []
+    for raw_key, rows in sections.items():
+        name = str(raw_key).strip().lower()
+        if name not in IMS_SECTIONS:
+            if name in ISD_SECTIONS:
+                notes.append(f"{name}: ISD records are not actionable in IMS (OQ1); skipped")
+            else:
+                unknown.append(_shown(str(raw_key)))
+            continue
+        kind = RecordKind(name)
+        if rows is None:
+            continue
+        if not isinstance(rows, list):
+            problems.append(
+                RowProblem(name, None, name, f"expected a list of records, found {_kind_of(rows)}")
+            )
+            continue
+        for index, row in enumerate(rows):
+            reported = _parse_row(kind, index, row, recipient, problems)
+            if reported is None:
+                continue
+            first = seen.get(reported.record.key.text)
+            if first is not None:
+                problems.append(
+                    RowProblem(
+                        name,
+                        index,
+                        section_keys(kind).number,
+                        f"the same document is also at {first[0]}[{first[1]}]",
+                        refused=False,
+                    )
+                )
+            else:
+                seen[reported.record.key.text] = (name, index)
+            records.append(reported)
+    if unknown:
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        notes.append(f"not IMS sections, skipped: {', '.join(unknown[:10])}{more}")
+    if not records and not problems:
+        notes.append("the file holds no IMS records")
+    return ParsedFile(
+        FileFormat.IMS,
+        records=tuple(records),
+        problems=tuple(problems),
+        notes=tuple(notes),
+        gstin=recipient,
+    )
+
+
+def _recipient(gstin: str) -> str:
+    if not isinstance(gstin, str) or not gstin.strip():
+        raise FormatError("the recipient GSTIN is missing")
+    try:
+        return parse_gstin(gstin).value
+    except GstinError as exc:
+        if exc.part == "check character":
+            return gstin.strip().upper()
+        raise FormatError(f"the recipient {exc}") from None
+
+
+def _load(data: bytes) -> Any:
+    try:
+        return load_json(data)
+    except FormatError:
+        raise
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        # e.g. an integer literal longer than Python's digit limit (a plain ValueError).
+        raise FormatError(f"the file is not valid JSON: {exc}") from None
+
+
+def _find_sections(document: Any) -> Mapping[str, Any] | None:
+    """The object (bare or inside `data` wrappers) that has at least one IMS section key."""
+    current = document
+    for _ in range(5):
+        if not isinstance(current, Mapping):
+            return None
+        if any(str(key).strip().lower() in IMS_SECTIONS for key in current):
+            return current
+        current = current.get("data")
+    return None
+
+
+def _empty_answer(document: Any) -> str | None:
+    """R8.4: a GETINV error answer whose code means "no data" is an empty download."""
+    if not isinstance(document, Mapping):
+        return None
+    error = document.get("error")
+    if isinstance(error, Mapping) and str(error.get("error_cd", "")).upper() in NO_DATA_CODES:
+        return f"the portal had no IMS records ({error.get('error_cd')})"
+    return None
+
+
+def _no_sections_message(document: Any) -> str:
+    expected = f"an object with IMS sections ({', '.join(IMS_SECTIONS)})"
+    if isinstance(document, list):
+        return f"the file is a JSON list, expected {expected}"
+    if not isinstance(document, Mapping):
+        return f"the file is {_kind_of(document)}, expected {expected}"
+    if not document:
+        return f"the file is an empty JSON object, expected {expected}"
+    inner = document.get("data") if isinstance(document.get("data"), Mapping) else document
+    if isinstance(inner, Mapping) and "token" in inner:
+        return (
+            "the portal queued this download (token): fetch the file when it is ready and send "
+            "that instead"
+        )
+    error = document.get("error")
+    if isinstance(error, Mapping):
+        code = str(error.get("error_cd", "?"))[:20]
+        message = str(error.get("message", ""))[:200]
+        return f"the portal answered with error {code}: {message}".rstrip(": ")
+    keys = ", ".join(_shown(key) for key in sorted(str(key) for key in document)[:6])
+    return f"no IMS section found (keys: {keys}); expected {expected}"
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a text"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a true/false value"
+    return "a number"
+
+
+def _parse_row(
+    kind: RecordKind,
+    index: int,
+    row: Any,
+    recipient: str,
+    problems: list[RowProblem],
+) -> ReportedRecord | None:
+    section = kind.value
+    if not isinstance(row, Mapping):
+        problems.append(RowProblem(section, index, "(row)", f"is {_kind_of(row)}, not a record"))
+        return None
+    warnings: list[RowProblem] = []
+    try:
+        reported = _read_row(kind, index, row, recipient, warnings)
+    except RowError as exc:
+        problems.append(RowProblem(section, index, exc.field_name, exc.reason))
+        return None
+    except (ImsDomainError, ArithmeticError, TypeError, ValueError, RecursionError) as exc:
+        problems.append(RowProblem(section, index, "(row)", str(exc)[:200] or type(exc).__name__))
+        return None
+    problems.extend(warnings)
+    return reported
+
+
+def _read_row(
+    kind: RecordKind,
+    index: int,
+    row: Mapping[str, Any],
+    recipient: str,
+    warnings: list[RowProblem],
+) -> ReportedRecord:
+    section = kind.value
+    where = (section, index)
+
+    def warn(field_name: str, reason: str) -> None:
+        warnings.append(RowProblem(section, index, field_name, reason, refused=False))
+
+    keys = section_keys(kind)
+    supplier = _supplier(kind, row, warnings, where)
+    number = _number(row.get(keys.number), keys.number, warn)
+    document_date = _date(row.get(keys.date), keys.date)
+    original: OriginalRef | None = None
+    if kind.is_amendment:
+        original = _original(
+            kind, row, keys=keys, number=number, document_date=document_date, warn=warn
+        )
+
+    taxes, taxable_value, value = _amounts(kind, row, warn)
+    supplier_period = _period(row, kind)
+    status = _filing_status(row.get("srcfilstatus"), warn)
+    # The download does not say when the supplier filed, so a Filed record's 2B period is taken
+    # to be the supplier's return period `rtnprd` (R6.3 would need the filing date; for a QRMP
+    # quarterly GSTR-1 the rtnprd is the quarter's last month, which is also its 2B period).
+    # A record not yet filed has no certain 2B period (R1.9).
+    two_b_period = supplier_period if status is FilingStatus.FILED else None
+    if status is FilingStatus.FILED and supplier_period is None:
+        warn("rtnprd", "missing: the GSTR-2B period of this filed record is unknown")
+
+    try:
+        key = RecordKey.of(
+            supplier=supplier,
+            recipient=recipient,
+            kind=kind,
+            number=number,
+            document_date=document_date,
+        )
+    except ImsDomainError as exc:
+        raise RowError(keys.date, str(exc)) from None
+    record = Record(
+        key=key,
+        document_date=document_date,
+        value=value,
+        taxable_value=taxable_value,
+        taxes=taxes,
+        two_b_period=two_b_period,
+        source_form=_text(row.get("srcform")) or "R1",
+        filing_status=status,
+        original=original,
+        pending_blocked=_pending_blocked(row),
+        place_of_supply=_place_of_supply(row.get("pos"), warn),
+        invoice_type=_text(row.get("inv_typ")),
+        supplier_period=supplier_period,
+    )
+    return ReportedRecord(
+        record=record,
+        supplier_name=_text(row.get("trdnm")),
+        portal_action=_action(row.get("action"), warn),
+        portal_hash=_text(row.get("hash")),
+        remarks=_text(row.get("remarks")),
+    )
+
+
+def _supplier(
+    kind: RecordKind, row: Mapping[str, Any], warnings: list[RowProblem], where: tuple[str, int]
+) -> str:
+    if kind.original_kind is RecordKind.BILL_OF_ENTRY:
+        return _port_code(row.get("portcd"))
+    if kind.original_kind is RecordKind.SEZ_BILL_OF_ENTRY:
+        for name in ("sgstin", "stin", "ctin"):
+            if _present(row.get(name)):
+                return gstin_field(row.get(name), name, warnings, where)
+        return _port_code(row.get("portcd"))
+    return gstin_field(row.get("stin"), "stin", warnings, where)
+
+
+def _port_code(value: Any) -> str:
+    if not _present(value):
+        raise RowError("portcd", "port code is missing")
+    text = str(value).strip().upper() if isinstance(value, str | int) else ""
+    if not _PORT_CODE.fullmatch(text) or isinstance(value, bool):
+        raise RowError("portcd", f"{_shown(value)} is not a port code like INNSA1")
+    return text
+
+
+def _shown(value: Any) -> str:
+    """A file value for a message, cut so one huge field cannot flood it."""
+    text = repr(value) if isinstance(value, str) else _kind_of(value)
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _number(value: Any, field_name: str, warn: Callable[[str, str], None]) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        value = str(value)  # Bills of Entry: some files write the number as a JSON number
+    if not isinstance(value, str) or not value.strip():
+        raise RowError(field_name, "document number is missing")
+    text = value.strip()
+    if len(text) > _MAX_NUMBER_CHARS or "|" in text or not text.isprintable():
+        raise RowError(field_name, f"{_shown(text)} is not a document number")
+    if not NUMBER_PATTERN.fullmatch(text):
+        warn(field_name, f"{text!r}: GST numbers have 1-16 letters, digits, '-' or '/'")
+    elif not text.strip("0"):
+        warn(field_name, f"{text!r}: a document number may not be all zeros")
+    return text
+
+
+def _date(value: Any, field_name: str) -> date:
+    if value is None or value == "":
+        raise RowError(field_name, "date is missing")
+    return gst_date(value, field_name)
+
+
+def _original(
+    kind: RecordKind,
+    row: Mapping[str, Any],
+    *,
+    keys: SectionKeys,
+    number: str,
+    document_date: date,
+    warn: Callable[[str, str], None],
+) -> OriginalRef:
+    number_key = next((k for k in keys.original_number if _present(row.get(k))), None)
+    date_key = next((k for k in keys.original_date if _present(row.get(k))), None)
+    if kind.is_import and number_key is None and date_key is None:
+        # One client model's impga/impgseza carry no original keys: customs amends a BoE in
+        # place, so the amendment names the BoE itself (module doc).
+        return OriginalRef(number=number, document_date=document_date)
+    if number_key is None:
+        raise RowError(keys.original_number[0], "missing: an amendment must name its original")
+    if date_key is None:
+        raise RowError(keys.original_date[0], "missing: an amendment must name its original")
+    original_number = _number(row.get(number_key), number_key, warn)
+    original_date = _date(row.get(date_key), date_key)
+    return OriginalRef(number=original_number, document_date=original_date)
+
+
+def _amount(row: Mapping[str, Any], names: tuple[str, ...], default: Decimal | None) -> Decimal:
+    name = next((n for n in names if row.get(n) is not None and row.get(n) != ""), names[0])
+    try:
+        return amount(row.get(name), name, default=default)
+    except (ArithmeticError, TypeError):
+        raise RowError(name, f"{_shown(row.get(name))} is not an amount") from None
+
+
+def _amounts(
+    kind: RecordKind, row: Mapping[str, Any], warn: Callable[[str, str], None]
+) -> tuple[TaxAmounts, Decimal, Decimal]:
+    zero = Decimal("0.00")
+    if kind.is_import:
+        igst = _amount(row, ("igst", "iamt"), zero)
+        cgst = _amount(row, ("cgst", "camt"), zero)
+        sgst = _amount(row, ("sgst", "samt"), zero)
+        cess = _amount(row, ("cess", "csamt"), zero)
+    else:
+        igst = _amount(row, ("iamt",), zero)
+        cgst = _amount(row, ("camt",), zero)
+        sgst = _amount(row, ("samt",), zero)
+        cess = _amount(row, ("cess", "csamt"), zero)
+    taxable_value = _amount(row, ("txval",), zero)
+    taxes = TaxAmounts(igst=igst, cgst=cgst, sgst=sgst, cess=cess)
+    if _present(row.get("val")):
+        value = _amount(row, ("val",), None)
+    else:
+        value = taxable_value + taxes.total
+        if not kind.is_import:
+            warn("val", "missing: taken as taxable value + tax")
+    named = {"val": value, "txval": taxable_value, **taxes.as_dict()}
+    for name, number in named.items():
+        if number < 0:
+            warn(name, f"{number} is negative; the portal sends positive amounts")
+    return taxes, taxable_value, value
+
+
+def _period(row: Mapping[str, Any], kind: RecordKind) -> ReturnPeriod | None:
+    names = ("rtnprd", "itcprd") if kind.is_import else ("rtnprd",)
+    for name in names:
+        value = row.get(name)
+        if not _present(value):
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = f"{value:06d}"  # a period written as a number lost its leading zero
+        return period_field(value, name)
+    return None
+
+
+def _filing_status(value: Any, warn: Callable[[str, str], None]) -> FilingStatus:
+    if not _present(value):
+        return FilingStatus.FILED  # imports and older files carry no status
+    try:
+        return FilingStatus.parse(str(value))
+    except ImsDomainError:
+        # Only Filed / Not Filed (and one integrator's SAVED) are known; an unknown spelling is
+        # more likely a new name for a filed state than for a draft (module doc).
+        warn("srcfilstatus", f"{_shown(value)} is not 'Filed' or 'Not Filed'; taken as Filed")
+        return FilingStatus.FILED
+
+
+def _pending_blocked(row: Mapping[str, Any]) -> bool | None:
+    for name in ("ispendactblocked", "ispendactnallwd"):
+        value = flag(row.get(name))
+        if value is not None:
+            return value
+    return None
+
+
+def _place_of_supply(value: Any, warn: Callable[[str, str], None]) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99:
+        return f"{value:02d}"
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit() and text.isascii() and len(text) <= 2:
+            return text.zfill(2)
+        # "07-Delhi" as some exports write it.
+        head = text.split("-", 1)[0].strip()
+        if head.isdigit() and head.isascii() and len(head) <= 2:
+            return head.zfill(2)
+    warn("pos", f"{_shown(value)} is not a state code like '07'; ignored")
+    return None
+
+
+def _action(value: Any, warn: Callable[[str, str], None]) -> Action | None:
+    if not _present(value):
+        return None
+    key = str(value).strip().upper().replace(" ", "").replace("_", "")
+    action = _ACTION_WORDS.get(key)
+    if action is None:
+        warn(
+            "action",
+            f"{_shown(value)} is not A, R, P or N; the portal's action is taken as unknown",
+        )
+    return action
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_ims(records: Sequence[ReportedRecord]) -> bytes:
+    """An IMS download JSON (bare sections object) that `parse_ims` reads back to `records`.
+
+    `rtnprd` is the record's supplier period, else its 2B period; a Filed record whose 2B period
+    differs from its supplier period therefore reads back with the supplier period as 2B period.
+    """
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for kind in RecordKind:
+        rows = [ims_row(item) for item in records if item.record.kind is kind]
+        if rows:
+            sections[kind.value] = rows
+    if not sections:
+        # Nothing to list: every section empty, so the file still reads as an IMS download.
+        sections = {section: [] for section in IMS_SECTIONS}
+    return encode_json(sections, indent=True)
+
+
+def ims_row(reported: ReportedRecord) -> dict[str, Any]:
+    """One GETINV record as the portal writes it."""
+    record = reported.record
+    row = record_fields(record)
+    if reported.supplier_name:
+        row["trdnm"] = reported.supplier_name
+    if record.filing_status is FilingStatus.NOT_FILED:
+        row["srcfilstatus"] = "Not Filed"
+    elif not record.kind.is_import:
+        row["srcfilstatus"] = "Filed"
+    if reported.portal_action is not None:
+        row["action"] = reported.portal_action.value
+    if record.pending_blocked is not None:
+        row["ispendactblocked"] = "Y" if record.pending_blocked else "N"
+    if reported.remarks:
+        row["remarks"] = reported.remarks
+    if reported.portal_hash:
+        row["hash"] = reported.portal_hash
+    return row
+
+
+def record_fields(record: Record) -> dict[str, Any]:
+    """The identifying and amount fields of a record, keyed as in its IMS section (§4.1)."""
+    kind = record.kind
+    keys = section_keys(kind)
+    row: dict[str, Any] = {}
+    if kind.is_import:
+        supplier = record.key.supplier
+        if kind.original_kind is RecordKind.SEZ_BILL_OF_ENTRY and len(supplier) == 15:
+            row["sgstin"] = supplier
+        else:
+            row["portcd"] = supplier
+    else:
+        row["stin"] = record.key.supplier
+    row[keys.number] = record.key.number
+    row[keys.date] = format_gst_date(record.document_date)
+    if record.original is not None:
+        row[keys.original_number[0]] = record.original.number
+        row[keys.original_date[0]] = format_gst_date(record.original.document_date)
+    if record.invoice_type is not None:
+        row["inv_typ"] = record.invoice_type
+    row["srcform"] = record.source_form
+    period = record.supplier_period or record.two_b_period
+    if period is not None:
+        row["itcprd" if kind.is_import else "rtnprd"] = period.code
+    row["val"] = record.value
+    if record.place_of_supply is not None:
+        row["pos"] = record.place_of_supply
+    row["txval"] = record.taxable_value
+    taxes = record.taxes
+    if kind.is_import:
+        row["igst"] = taxes.igst
+        if taxes.cgst or taxes.sgst:
+            row["camt"] = taxes.cgst
+            row["samt"] = taxes.sgst
+    else:
+        row.update(iamt=taxes.igst, camt=taxes.cgst, samt=taxes.sgst)
+    row["cess"] = taxes.cess
+    return row
+
+
+def format_gst_date(day: date) -> str:
+    """DD-MM-YYYY, as GSTN files write dates."""
+    return f"{day.day:02d}-{day.month:02d}-{day.year:04d}"
+
+
+def encode_json(value: Any, *, indent: bool = False) -> bytes:
+    """JSON with every Decimal written as a number with exactly two decimals (never a float)."""
+    parts: list[str] = []
+    _encode(value, parts, "\n" if indent else "", "  " if indent else "")
+    if indent:
+        parts.append("\n")
+    return "".join(parts).encode("utf-8")
+
+
+def _encode(value: Any, out: list[str], newline: str, step: str, depth: int = 0) -> None:
+    if value is None:
+        out.append("null")
+    elif isinstance(value, bool):
+        out.append("true" if value else "false")
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidOperation(f"{value} is not a finite amount")
+        out.append(_decimal_text(value))
+    elif isinstance(value, str):
+        # ASCII escapes keep any text (even a lone surrogate read from a \\u escape) writable.
+        out.append(json.dumps(value))
+    elif isinstance(value, Mapping):
+        _encode_items(
+            [(json.dumps(str(k)) + ":", v) for k, v in value.items()],
+            "{}",
+            out,
+            newline=newline,
+            step=step,
+            depth=depth,
+        )
+    elif isinstance(value, list | tuple):
+        _encode_items([("", v) for v in value], "[]", out, newline=newline, step=step, depth=depth)
+    else:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _decimal_text(value: Decimal) -> str:
+    """Two decimals for an amount; anything finer is written exactly, never rounded."""
+    try:
+        whole_paise = value == value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # too many digits to quantize: write it as it is
+        whole_paise = False
+    return f"{value:.2f}" if whole_paise else str(value)
+
+
+def _encode_items(
+    items: list[tuple[str, Any]],
+    brackets: str,
+    out: list[str],
+    *,
+    newline: str,
+    step: str,
+    depth: int,
+) -> None:
+    out.append(brackets[0])
+    inner = newline + step * (depth + 1)
+    for position, (prefix, item) in enumerate(items):
+        if position:
+            out.append(",")
+        out.append(inner)
+        out.append(prefix + (" " if prefix and newline else ""))
+        _encode(item, out, newline, step, depth + 1)
+    if items:
+        out.append(newline + step * depth)
+    out.append(brackets[1])
