@@ -10,7 +10,7 @@ from ims_domain.formats.common import SupplierViewEntry
 from ims_domain.formats.demo import DemoData
 from ims_domain.formats.gstr1 import write_gstr1
 from ims_domain.formats.gstr2b import write_gstr2b
-from ims_domain.formats.ims_json import write_ims
+from ims_domain.formats.ims_writer import write_ims
 from ims_domain.formats.register import write_register_csv
 from ims_domain.formats.supplier_view import write_supplier_view
 from ims_domain.periods import ReturnPeriod

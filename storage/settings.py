@@ -26,6 +26,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     undo_window_minutes: int = Field(default=10, ge=0)
+    # Largest file accepted for import; Telegram lets a bot download at most 20 MB.
+    max_file_mb: int = Field(default=20, ge=1)
     # TOML file of due dates extended by notification (see docs/due-date-overrides.example.toml).
     due_date_overrides_file: Path | None = None
     # itc.s16_4_deadline (OQ3): the month and day after the FY's end, as MM-DD.

@@ -22,12 +22,8 @@ import python_calamine
 import xlsxwriter  # type: ignore[import-untyped]  # no stubs or py.typed
 
 from ims_domain.formats.common import FormatError, ParsedFile
-from ims_domain.formats.register import (
-    REGISTER_HEADERS,
-    parse_register_csv,
-    parse_register_rows,
-    register_cells,
-)
+from ims_domain.formats.register import parse_register_csv, parse_register_rows, register_cells
+from ims_domain.formats.register_columns import REGISTER_HEADERS
 from ims_domain.records import ReportedRecord
 
 ZIP_MAGIC = b"PK\x03\x04"

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from ims_domain.formats.common import FileFormat, FormatError
 from ims_domain.formats.demo import demo_records
-from ims_domain.formats.register import REGISTER_HEADERS, write_register_csv
+from ims_domain.formats.register import write_register_csv
+from ims_domain.formats.register_columns import REGISTER_HEADERS
 from ims_domain.records import FilingStatus, ReportedRecord
 from storage.spreadsheets import (
     parse_register_file,

@@ -11,7 +11,7 @@ from ims_domain.formats.common import FormatError
 from ims_domain.formats.gstr1 import write_gstr1
 from ims_domain.formats.gstr2b import write_gstr2b
 from ims_domain.formats.ims_actions import parse_action_upload
-from ims_domain.formats.ims_json import write_ims
+from ims_domain.formats.ims_writer import write_ims
 from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, FilingStatus, RecordKind
 from storage.access import Actor
