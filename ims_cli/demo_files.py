@@ -12,22 +12,11 @@ from ims_domain.formats.gstr1 import write_gstr1
 from ims_domain.formats.gstr2b import write_gstr2b
 from ims_domain.formats.ims_writer import write_ims
 from ims_domain.formats.register import write_register_csv
+from ims_domain.formats.sections import GSTR1_SECTION_OF
 from ims_domain.formats.supplier_view import write_supplier_view
 from ims_domain.periods import ReturnPeriod
-from ims_domain.records import Action, FilingStatus, RecordKind, ReportedRecord
+from ims_domain.records import Action, FilingStatus, ReportedRecord
 from storage.spreadsheets import write_register_xlsx
-
-# The supplier view uses GSTR-1 section names (gst-formats.md §4.3).
-_SUPPLIER_VIEW_SECTION = {
-    RecordKind.INVOICE: "b2b",
-    RecordKind.INVOICE_AMENDMENT: "b2ba",
-    RecordKind.DEBIT_NOTE: "cdnr",
-    RecordKind.CREDIT_NOTE: "cdnr",
-    RecordKind.DEBIT_NOTE_AMENDMENT: "cdnra",
-    RecordKind.CREDIT_NOTE_AMENDMENT: "cdnra",
-    RecordKind.ECO_DOCUMENT: "ecom",
-    RecordKind.ECO_DOCUMENT_AMENDMENT: "ecoma",
-}
 
 
 def write_demo_files(data: DemoData, out: Path) -> dict[str, int]:
@@ -71,7 +60,7 @@ def write_demo_files(data: DemoData, out: Path) -> dict[str, int]:
         entries = [
             SupplierViewEntry(
                 recipient_gstin=r.record.key.recipient,
-                section=_SUPPLIER_VIEW_SECTION[r.record.kind],
+                section=GSTR1_SECTION_OF[r.record.kind],
                 number=r.record.number,
                 document_date=r.record.document_date,
                 action=r.portal_action or Action.NO_ACTION,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from ims_domain.formats.register import paused_gc
+from ims_domain.formats.common import paused_gc
 from ims_domain.gstin import STATE_CODES, check_character
 from ims_domain.money import TaxAmounts
 from ims_domain.periods import (

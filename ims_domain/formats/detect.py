@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ims_domain.formats.common import FORMAT_NAMES, FormatError, ParsedFile, load_json
-from ims_domain.formats.gstr1 import looks_like_gstr1, parse_gstr1
+from ims_domain.formats.common import FORMAT_NAMES, FormatError, ParsedFile
+from ims_domain.formats.gstr1 import looks_like_gstr1, looks_like_gstr2a, parse_gstr1
 from ims_domain.formats.gstr2b import looks_like_gstr2b, parse_gstr2b
 from ims_domain.formats.ims_json import looks_like_ims, parse_ims_document
+from ims_domain.formats.jsonio import load_json
 from ims_domain.formats.supplier_view import looks_like_supplier_view, parse_supplier_view
 
 # Signatures of files people send by mistake, so the answer can name what they sent.
@@ -47,6 +48,11 @@ def parse_json_file(data: bytes, *, gstin: str) -> ParsedFile:
         return parse_gstr2b(data, gstin=gstin)
     if looks_like_gstr1(document):
         return parse_gstr1(data, gstin=gstin)
+    if looks_like_gstr2a(document):
+        raise FormatError(
+            "this is a GSTR-2A, which changes as suppliers file; send the GSTR-2B of the period "
+            "or the IMS download instead"
+        )
     if looks_like_ims(document):
         return parse_ims_document(document, gstin=gstin)
     raise FormatError(f"this JSON is none of the GST files we read ({formats_we_read()})")

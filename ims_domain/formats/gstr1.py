@@ -16,44 +16,51 @@ Decisions where the format says nothing:
   supplier's file); a note says when no record concerns that GSTIN.
 - Row problems are indexed by the document's position in its section, from 0 (as the IMS
   parser counts its flat lists), counting across the recipients' envelopes.
-
-Shared helpers for the other return formats (GSTR-2B, supplier view) live here too.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from ims_domain.errors import ImsDomainError
-from ims_domain.formats.common import (
-    FileFormat,
-    FormatError,
-    ParsedFile,
-    RowError,
+from ims_domain.formats.common import FileFormat, FormatError, ParsedFile, RowError
+from ims_domain.formats.fields import (
     amount,
+    document_date,
+    document_number,
     flag,
-    gst_date,
+    gst_date_text,
     gstin_field,
-    load_json,
-    unwrap,
+    header_gstin,
+    header_period,
+    optional_text,
+    state_code,
+    tax_amounts,
+    yes_no,
 )
-from ims_domain.gstin import GstinError, parse_gstin
-from ims_domain.money import ZERO, TaxAmounts
-from ims_domain.periods import FinancialYear, ReturnPeriod
+from ims_domain.formats.jsonio import encode_json, load_json, unwrap
+from ims_domain.formats.sections import (
+    DOCUMENT_SECTIONS,
+    GSTR1_SECTION_OF,
+    NOTE_SECTIONS,
+    Collector,
+    envelope_documents,
+    is_note,
+    note_kind,
+    original_ref,
+    sample_documents,
+)
+from ims_domain.money import PAISE, ZERO, TaxAmounts
+from ims_domain.periods import ReturnPeriod
 from ims_domain.records import (
     FilingStatus,
-    OriginalRef,
     Record,
     RecordKey,
     RecordKind,
     ReportedRecord,
-    RowProblem,
-    normalise_number,
 )
 
 __all__ = [
@@ -126,276 +133,6 @@ _SKIP_REASONS = {
     "ecoma.urp2ba": "supplies by unregistered suppliers (no supplier GSTIN), so not in IMS",
 }
 _UNKNOWN_SECTION = "not a section the assistant reads"
-# List keys whose members are the documents when counting the rows of a skipped section.
-_DOCUMENT_LISTS = ("inv", "nt", "posItms", "docs", "doclist", "boe")
-
-
-# --- helpers shared with the GSTR-2B and supplier-view parsers ----------------------------------
-
-
-def rows_text(count: int) -> str:
-    """'1 row' or '3 rows'."""
-    return f"{count} row" if count == 1 else f"{count} rows"
-
-
-def count_rows(value: Any) -> int:
-    """How many rows a section holds: documents under `inv`/`nt`/… envelopes, else list members.
-
-    An object (like `nil`, `hsn`, `supeco`) counts the rows of each list it holds.
-    """
-    lists = [v for v in value.values() if isinstance(v, list)] if isinstance(value, Mapping) else []
-    if isinstance(value, list):
-        lists = [value]
-    total = 0
-    for rows in lists:
-        for row in rows:
-            inner = _inner_documents(row)
-            total += len(inner) if inner is not None else 1
-    return total
-
-
-def _inner_documents(row: Any) -> list[Any] | None:
-    if isinstance(row, Mapping):
-        for key in _DOCUMENT_LISTS:
-            documents = row.get(key)
-            if isinstance(documents, list):
-                return documents
-    return None
-
-
-def shown(value: Any) -> str:
-    """A value for a message, cut so a huge cell or number cannot flood it."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:40] + "…"
-
-
-def document_number(value: Any, field_name: str) -> str:
-    """A document number as the portal matches it (§6): text or a whole number, upper-cased."""
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        message = "is missing" if value is None else f"{shown(value)} is not a number"
-        raise RowError(field_name, message)
-    try:
-        return normalise_number(str(value))
-    except ImsDomainError:
-        raise RowError(field_name, "is empty") from None
-
-
-def document_date(value: Any, field_name: str) -> date:
-    """A document date inside the GST era (financial year 2017-18 onwards)."""
-    day = gst_date(value, field_name)
-    try:
-        FinancialYear.of(day)
-    except ImsDomainError as exc:
-        raise RowError(field_name, f"{day.strftime('%d-%m-%Y')}: {exc}") from None
-    return day
-
-
-def optional_period(value: Any, field_name: str) -> ReturnPeriod | None:
-    """A return period MMYYYY, or None when absent."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise RowError(field_name, f"{shown(value)} is not a return period like 102025")
-    try:
-        return ReturnPeriod.parse(str(value))
-    except ImsDomainError as exc:
-        raise RowError(field_name, str(exc)) from None
-
-
-def state_code(value: Any, field_name: str = "pos") -> str | None:
-    """A place of supply as a 2-character code; an int is zero-padded (§1); None when absent."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 100:
-        return f"{value:02d}"
-    if isinstance(value, str) and value.strip():
-        text = value.strip()
-        return text.zfill(2) if len(text) == 1 and text.isdigit() else text
-    raise RowError(field_name, f"{shown(value)} is not a state code like '29'")
-
-
-def optional_text(value: Any) -> str | None:
-    """A free-text field: stripped, None when absent, empty or not text."""
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    return None
-
-
-def header_gstin(value: Any, label: str, problems: list[RowProblem]) -> str:
-    """A file's own GSTIN: refused when malformed, a warning when only its check character is
-    wrong."""
-    if not isinstance(value, str) or not value.strip():
-        raise FormatError(f"the {label} names no GSTIN (its gstin is missing)")
-    try:
-        return parse_gstin(value).value
-    except GstinError as exc:
-        if exc.part != "check character":
-            raise FormatError(f"the {label}'s gstin is not a GSTIN: {exc}") from None
-        problems.append(RowProblem("header", None, "gstin", str(exc), refused=False))
-        return value.strip().upper()
-
-
-def header_period(value: Any, key: str, label: str) -> ReturnPeriod:
-    """A file's own return period; a missing or broken one refuses the file."""
-    try:
-        period = optional_period(value, key)
-    except RowError as exc:
-        raise FormatError(f"the {label}'s period {key} is wrong: {exc.reason}") from None
-    if period is None:
-        raise FormatError(f"the {label} has no period ({key} is missing)")
-    return period
-
-
-def load_document(data: bytes) -> Any:
-    """`common.load_json`, also refusing (not leaking ValueError on) integers too long to read."""
-    try:
-        return load_json(data)
-    except FormatError:
-        raise
-    except ValueError:
-        raise FormatError("the file holds a number too long to be an amount") from None
-
-
-def money(value: Any, field_name: str, *, default: Decimal | None = None) -> Decimal:
-    """`common.amount`, also refusing (not raising on) lists, objects and numbers too large to be
-    exact."""
-    if value is not None and not isinstance(value, str | int | Decimal | float):
-        raise RowError(field_name, f"{shown(value)} is not an amount")
-    try:
-        return amount(value, field_name, default=default)
-    except ArithmeticError:
-        raise RowError(field_name, f"{shown(value)} is too large to be an amount") from None
-
-
-def tax_amounts(
-    source: Mapping[str, Any], keys: tuple[str, str, str, str], prefix: str = ""
-) -> TaxAmounts:
-    """IGST, CGST, SGST, cess read from `keys` of `source`; a missing head is zero (§1)."""
-    igst, cgst, sgst, cess = (money(source.get(key), prefix + key, default=ZERO) for key in keys)
-    return TaxAmounts(igst=igst, cgst=cgst, sgst=sgst, cess=cess)
-
-
-class Collector:
-    """What a parser gathers: records, row problems, notes; one bad row never stops the file."""
-
-    def __init__(self) -> None:
-        self.records: list[ReportedRecord] = []
-        self.problems: list[RowProblem] = []
-        self.notes: list[str] = []
-
-    def problem(self, section: str, index: int | None, field_name: str, reason: str) -> None:
-        """Refuse a row (or a part of the file that holds no readable row)."""
-        self.problems.append(RowProblem(section, index, field_name, reason))
-
-    def row(self, section: str, index: int, build: Callable[[], ReportedRecord | None]) -> None:
-        """Build one record; any fault of the row refuses it with its field and reason."""
-        try:
-            reported = build()
-        except RowError as exc:
-            self.problem(section, index, exc.field_name, exc.reason)
-        except ImsDomainError as exc:
-            self.problem(section, index, "document", str(exc))
-        except ArithmeticError:
-            self.problem(section, index, "document", "an amount is too large to be exact")
-        else:
-            if reported is not None:
-                self.records.append(reported)
-
-    def skipped(self, section: str, value: Any, reason: str) -> None:
-        """Note a section read past, with its row count."""
-        count = count_rows(value)
-        if count:
-            self.notes.append(f"{section}: {rows_text(count)} skipped ({reason})")
-
-
-def envelope_documents(
-    collector: Collector, section: str, value: Any, list_keys: tuple[str, ...]
-) -> Iterator[tuple[int, Mapping[str, Any], Mapping[str, Any]]]:
-    """(index, envelope, document) for each document under the counterparty envelopes; the index
-    counts the section's documents from 0 across envelopes."""
-    if not isinstance(value, list):
-        collector.problem(section, None, section, "is not a list of counterparties")
-        return
-    index = 0
-    for position, envelope in enumerate(value, start=1):
-        if not isinstance(envelope, Mapping):
-            collector.problem(section, None, f"entry {position}", "is not an object")
-            continue
-        key = next((k for k in list_keys if k in envelope), list_keys[0])
-        documents = envelope.get(key)
-        if documents is None:
-            continue  # empty members are omitted (§1)
-        if not isinstance(documents, list):
-            collector.problem(section, None, f"entry {position}.{key}", "is not a list")
-            continue
-        for document in documents:
-            index += 1
-            if not isinstance(document, Mapping):
-                collector.problem(section, index - 1, "(row)", "is not an object")
-                continue
-            yield index - 1, envelope, document
-
-
-def dump_json(document: Any) -> bytes:
-    """JSON bytes with every Decimal written as an exact number (json cannot write Decimal)."""
-    return _encode(document).encode("utf-8")
-
-
-def _encode(value: Any) -> str:
-    if isinstance(value, Mapping):
-        items = (
-            f"{json.dumps(str(k), ensure_ascii=False)}: {_encode(v)}" for k, v in value.items()
-        )
-        return "{" + ", ".join(items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_encode(v) for v in value) + "]"
-    if isinstance(value, Decimal):
-        return number_text(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def number_text(value: Decimal) -> str:
-    """An amount as GSTN writes it: 1800, 1800.5, 1800.25."""
-    text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
-
-
-def gst_date_text(day: date) -> str:
-    """DD-MM-YYYY."""
-    return day.strftime("%d-%m-%Y")
-
-
-def yes_no(value: bool) -> str:
-    """GSTN's Y / N flags."""
-    return "Y" if value else "N"
-
-
-def sample_documents(
-    document: Any, sections: Iterable[str], limit: int = 20
-) -> Iterator[Mapping[str, Any]]:
-    """A few documents of the named GSTR-1-style sections (envelopes with document lists)."""
-    if not isinstance(document, Mapping):
-        return
-    for name in sections:
-        value = document.get(name)
-        containers = [value] if isinstance(value, list) else []
-        if isinstance(value, Mapping):  # Table 15: ecom.b2b, ecoma.b2ba …
-            containers = [v for v in value.values() if isinstance(v, list)]
-        for container in containers:
-            for envelope in container[:limit]:
-                inner = _inner_documents(envelope)
-                if inner is None:
-                    if isinstance(envelope, Mapping):
-                        yield envelope
-                    continue
-                for row in inner[:limit]:
-                    if isinstance(row, Mapping):
-                        yield row
-
-
-# --- GSTR-1 -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -407,47 +144,22 @@ class _Shape:
     date_key: str
     original: tuple[str, str] | None
     kind: RecordKind | None  # None: a note, its kind from `ntty`
+    table15: bool = False  # the e-commerce operator files: envelopes name `stin` and `rtin`
 
 
-_INVOICE = _Shape("inv", "inum", "idt", None, RecordKind.INVOICE)
 _SHAPES = {
-    "b2b": _INVOICE,
+    "b2b": _Shape("inv", "inum", "idt", None, RecordKind.INVOICE),
     "b2ba": _Shape("inv", "inum", "idt", ("oinum", "oidt"), RecordKind.INVOICE_AMENDMENT),
     "cdnr": _Shape("nt", "nt_num", "nt_dt", None, None),
     "cdnra": _Shape("nt", "nt_num", "nt_dt", ("ont_num", "ont_dt"), None),
 }
-_ECO_SHAPES = {
-    ("ecom", "b2b"): _Shape("inv", "inum", "idt", None, RecordKind.ECO_DOCUMENT),
+_TABLE15_SHAPES = {
+    ("ecom", "b2b"): _Shape("inv", "inum", "idt", None, RecordKind.ECO_DOCUMENT, table15=True),
     ("ecoma", "b2ba"): _Shape(
-        "inv", "inum", "idt", ("oinum", "oidt"), RecordKind.ECO_DOCUMENT_AMENDMENT
+        "inv", "inum", "idt", ("oinum", "oidt"), RecordKind.ECO_DOCUMENT_AMENDMENT, table15=True
     ),
 }
 _ITEM_KEYS = ("iamt", "camt", "samt", "csamt")
-
-
-def note_kind(value: Any, field_name: str, *, amendment: bool) -> RecordKind:
-    """C -> credit note, D -> debit note (or their amendments)."""
-    code = value.strip().upper() if isinstance(value, str) else None
-    if code == "C":
-        return RecordKind.CREDIT_NOTE_AMENDMENT if amendment else RecordKind.CREDIT_NOTE
-    if code == "D":
-        return RecordKind.DEBIT_NOTE_AMENDMENT if amendment else RecordKind.DEBIT_NOTE
-    raise RowError(field_name, f"{shown(value)} is not C (credit note) or D (debit note)")
-
-
-def _item_totals(items: Any) -> tuple[Decimal, TaxAmounts]:
-    """Taxable value and tax summed over `itms[].itm_det`."""
-    if not isinstance(items, list) or not items:
-        raise RowError("itms", "has no items")
-    taxable, taxes = ZERO, TaxAmounts()
-    for position, item in enumerate(items):
-        where = f"itms[{position}]"
-        detail = item.get("itm_det", item) if isinstance(item, Mapping) else None
-        if not isinstance(detail, Mapping):
-            raise RowError(where, "is not an item with itm_det")
-        taxable += money(detail.get("txval"), f"{where}.txval", default=ZERO)
-        taxes = taxes + tax_amounts(detail, _ITEM_KEYS, f"{where}.")
-    return taxable, taxes
 
 
 def looks_like_gstr1(document: Any) -> bool:
@@ -468,7 +180,21 @@ def looks_like_gstr1(document: Any) -> bool:
             return False  # an IMS record list (flat, with stin)
     return not any(
         "imsactn" in row or _GSTR2A_DOCUMENT_KEYS & row.keys()
-        for row in sample_documents(body, ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma"))
+        for row in sample_documents(body, DOCUMENT_SECTIONS)
+    )
+
+
+def looks_like_gstr2a(document: Any) -> bool:
+    """A GSTR-2A (the live inward view we do not read): GSTR-1's header with 2A-only marks."""
+    body = unwrap(document, required=("gstin", "fp"))
+    if body is None:
+        return False
+    if _GSTR2A_SECTIONS & body.keys():
+        return True
+    if any(_GSTR2A_ENVELOPE_KEYS & envelope.keys() for envelope in _first_envelopes(body)):
+        return True
+    return any(
+        _GSTR2A_DOCUMENT_KEYS & row.keys() for row in sample_documents(body, DOCUMENT_SECTIONS)
     )
 
 
@@ -481,8 +207,7 @@ def _first_envelopes(body: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 def parse_gstr1(data: bytes, *, gstin: str) -> ParsedFile:
     """Read a GSTR-1 or IFF JSON: one record per document to a registered recipient."""
-    document = load_document(data)
-    body = unwrap(document, required=("gstin", "fp"))
+    body = unwrap(load_json(data), required=("gstin", "fp"))
     if body is None:
         raise FormatError("this is not a GSTR-1 JSON: it has no gstin and fp header")
     collector = Collector()
@@ -491,9 +216,9 @@ def parse_gstr1(data: bytes, *, gstin: str) -> ParsedFile:
     reader = _Gstr1Reader(collector, filer, period)
     for key, value in body.items():
         if key in _SHAPES:
-            reader.section(key, value)
+            reader.section(key, _SHAPES[key], value)
         elif key in ("ecom", "ecoma"):
-            reader.eco_tables(key, value)
+            reader.table15(key, value)
         elif key in GSTR1_HEADER_KEYS or not isinstance(value, list | Mapping):
             continue
         else:
@@ -509,14 +234,7 @@ def parse_gstr1(data: bytes, *, gstin: str) -> ParsedFile:
         collector.notes.append(
             f"none of the records in this GSTR-1 (filed by {filer}) is for {own}"
         )
-    return ParsedFile(
-        format=FileFormat.GSTR1,
-        records=tuple(collector.records),
-        problems=tuple(collector.problems),
-        notes=tuple(collector.notes),
-        gstin=filer,
-        period=period,
-    )
+    return collector.parsed(FileFormat.GSTR1, gstin=filer, period=period)
 
 
 class _Gstr1Reader:
@@ -525,70 +243,51 @@ class _Gstr1Reader:
         self.filer = filer
         self.period = period
 
-    def section(self, name: str, value: Any) -> None:
-        shape = _SHAPES[name]
+    def section(self, label: str, shape: _Shape, value: Any) -> None:
         for index, envelope, doc in envelope_documents(
-            self.collector, name, value, (shape.list_key,)
+            self.collector, label, value, (shape.list_key,)
         ):
-            where = (name, index)
+            build = partial(self._record, shape, envelope, doc, (label, index))
+            self.collector.row(label, index, build)
 
-            def build(
-                envelope: Mapping[str, Any] = envelope,
-                doc: Mapping[str, Any] = doc,
-                where: tuple[str, int] = where,
-            ) -> ReportedRecord:
-                recipient = gstin_field(
-                    envelope.get("ctin"), "ctin", self.collector.problems, where
-                )
-                return self._record(shape, doc, supplier=self.filer, recipient=recipient)
-
-            self.collector.row(name, index, build)
-
-    def eco_tables(self, name: str, value: Any) -> None:
+    def table15(self, name: str, value: Any) -> None:
+        """`ecom` / `ecoma`: an object of Table 15 lists, of which only b2b / b2ba reach IMS."""
         if not isinstance(value, Mapping):
             self.collector.problem(name, None, name, "is not an object of Table 15 lists")
             return
         for table, rows in value.items():
             label = f"{name}.{table}"
-            shape = _ECO_SHAPES.get((name, table))
-            if shape is None:
-                if isinstance(rows, list | Mapping):
-                    self.collector.skipped(label, rows, _SKIP_REASONS.get(label, _UNKNOWN_SECTION))
-                continue
-            for index, envelope, doc in envelope_documents(
-                self.collector, label, rows, (shape.list_key,)
-            ):
-                where = (label, index)
+            shape = _TABLE15_SHAPES.get((name, table))
+            if shape is not None:
+                self.section(label, shape, rows)
+            elif isinstance(rows, list | Mapping):
+                self.collector.skipped(label, rows, _SKIP_REASONS.get(label, _UNKNOWN_SECTION))
 
-                def build(
-                    envelope: Mapping[str, Any] = envelope,
-                    doc: Mapping[str, Any] = doc,
-                    where: tuple[str, int] = where,
-                    shape: _Shape = shape,
-                ) -> ReportedRecord:
-                    problems = self.collector.problems
-                    supplier = gstin_field(envelope.get("stin"), "stin", problems, where)
-                    recipient = gstin_field(envelope.get("rtin"), "rtin", problems, where)
-                    return self._record(shape, doc, supplier=supplier, recipient=recipient)
-
-                self.collector.row(label, index, build)
+    def _parties(
+        self, shape: _Shape, envelope: Mapping[str, Any], where: tuple[str, int]
+    ) -> tuple[str, str]:
+        """Supplier and recipient: the filer to `ctin`, or in Table 15 `stin` to `rtin`."""
+        problems = self.collector.problems
+        if shape.table15:
+            supplier = gstin_field(envelope.get("stin"), "stin", problems, where)
+            return supplier, gstin_field(envelope.get("rtin"), "rtin", problems, where)
+        return self.filer, gstin_field(envelope.get("ctin"), "ctin", problems, where)
 
     def _record(
-        self, shape: _Shape, doc: Mapping[str, Any], *, supplier: str, recipient: str
+        self,
+        shape: _Shape,
+        envelope: Mapping[str, Any],
+        doc: Mapping[str, Any],
+        where: tuple[str, int],
     ) -> ReportedRecord:
+        supplier, recipient = self._parties(shape, envelope, where)
         kind = shape.kind or note_kind(
             doc.get("ntty"), "ntty", amendment=shape.original is not None
         )
         number = document_number(doc.get(shape.number_key), shape.number_key)
         day = document_date(doc.get(shape.date_key), shape.date_key)
-        original = None
-        if shape.original is not None:
-            number_key, date_key = shape.original
-            original = OriginalRef(
-                number=document_number(doc.get(number_key), number_key),
-                document_date=document_date(doc.get(date_key), date_key),
-            )
-        value = money(doc.get("val"), "val")
+        original = None if shape.original is None else original_ref(doc, *shape.original)
+        value = amount(doc.get("val"), "val")
         taxable, taxes = _item_totals(doc.get("itms"))
         record = Record(
             key=RecordKey.of(
@@ -610,25 +309,29 @@ class _Gstr1Reader:
         return ReportedRecord(record=record)
 
 
-# --- writer -------------------------------------------------------------------------------------
+def _item_totals(items: Any) -> tuple[Decimal, TaxAmounts]:
+    """Taxable value and tax summed over `itms[].itm_det`."""
+    if not isinstance(items, list) or not items:
+        raise RowError("itms", "has no items")
+    taxable, taxes = ZERO, TaxAmounts()
+    for position, item in enumerate(items):
+        where = f"itms[{position}]"
+        detail = item.get("itm_det", item) if isinstance(item, Mapping) else None
+        if not isinstance(detail, Mapping):
+            raise RowError(where, "is not an item with itm_det")
+        taxable += amount(detail.get("txval"), f"{where}.txval", default=ZERO)
+        taxes = taxes + tax_amounts(detail, _ITEM_KEYS, f"{where}.")
+    return taxable, taxes
 
-_WRITE_SECTION = {
-    RecordKind.INVOICE: "b2b",
-    RecordKind.INVOICE_AMENDMENT: "b2ba",
-    RecordKind.DEBIT_NOTE: "cdnr",
-    RecordKind.CREDIT_NOTE: "cdnr",
-    RecordKind.DEBIT_NOTE_AMENDMENT: "cdnra",
-    RecordKind.CREDIT_NOTE_AMENDMENT: "cdnra",
-    RecordKind.ECO_DOCUMENT: "ecom",
-    RecordKind.ECO_DOCUMENT_AMENDMENT: "ecoma",
-}
+
+# --- writer -------------------------------------------------------------------------------------
 
 
 def effective_rate(taxable: Decimal, taxes: TaxAmounts) -> Decimal:
     """The rate (%) of IGST + CGST + SGST on the taxable value, two places; 0 without a base."""
     if taxable == 0:
         return ZERO
-    return ((taxes.igst + taxes.cgst + taxes.sgst) * 100 / taxable).quantize(Decimal("0.01"))
+    return ((taxes.igst + taxes.cgst + taxes.sgst) * 100 / taxable).quantize(PAISE)
 
 
 def _gstr1_item(record: Record) -> dict[str, Any]:
@@ -648,13 +351,13 @@ def _gstr1_item(record: Record) -> dict[str, Any]:
 
 def _gstr1_document(record: Record) -> dict[str, Any]:
     kind = record.kind
-    is_note = kind.original_kind in (RecordKind.CREDIT_NOTE, RecordKind.DEBIT_NOTE)
+    note = is_note(kind)
     doc: dict[str, Any] = {}
     if record.original is not None:
-        keys = ("ont_num", "ont_dt") if is_note else ("oinum", "oidt")
+        keys = ("ont_num", "ont_dt") if note else ("oinum", "oidt")
         doc[keys[0]] = record.original.number
         doc[keys[1]] = gst_date_text(record.original.document_date)
-    if is_note:
+    if note:
         doc["nt_num"] = record.number
         doc["nt_dt"] = gst_date_text(record.document_date)
         doc["ntty"] = "C" if kind.is_credit_note else "D"
@@ -685,7 +388,7 @@ def write_gstr1(
     sections: dict[str, dict[tuple[str, ...], list[dict[str, Any]]]] = {}
     for item in records:
         record = item.record if isinstance(item, ReportedRecord) else item
-        section = _WRITE_SECTION.get(record.kind)
+        section = GSTR1_SECTION_OF.get(record.kind)
         if section is None:
             raise FormatError(f"a GSTR-1 cannot hold a {record.kind.label}")
         key = record.key
@@ -703,7 +406,7 @@ def write_gstr1(
         "hash": "hash",
     }
     for section, envelopes in sections.items():
-        list_key = "nt" if section in ("cdnr", "cdnra") else "inv"
+        list_key = "nt" if section in NOTE_SECTIONS else "inv"
         if section in ("ecom", "ecoma"):
             table = "b2b" if section == "ecom" else "b2ba"
             body[section] = {
@@ -714,4 +417,4 @@ def write_gstr1(
             }
         else:
             body[section] = [{"ctin": ctin, list_key: docs} for (ctin,), docs in envelopes.items()]
-    return dump_json(body)
+    return encode_json(body)

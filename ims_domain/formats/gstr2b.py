@@ -29,39 +29,35 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ims_domain.formats.common import (
-    FileFormat,
-    FormatError,
-    ParsedFile,
-    RowError,
-    flag,
-    gstin_field,
-    unwrap,
-)
-from ims_domain.formats.gstr1 import (
-    Collector,
+from ims_domain.formats.common import FileFormat, FormatError, ParsedFile, RowError, shown
+from ims_domain.formats.fields import (
+    amount,
     document_date,
     document_number,
-    dump_json,
-    envelope_documents,
+    flag,
     gst_date_text,
+    gstin_field,
     header_period,
-    load_document,
-    money,
-    note_kind,
     optional_period,
     optional_text,
-    shown,
     state_code,
     tax_amounts,
     yes_no,
+)
+from ims_domain.formats.jsonio import encode_json, load_json, unwrap, wrapped_bodies
+from ims_domain.formats.sections import (
+    GSTR1_SECTION_OF,
+    Collector,
+    envelope_documents,
+    is_note,
+    note_kind,
+    original_ref,
 )
 from ims_domain.money import ZERO, TaxAmounts
 from ims_domain.periods import ReturnPeriod
 from ims_domain.records import (
     Action,
     FilingStatus,
-    OriginalRef,
     Record,
     RecordKey,
     RecordKind,
@@ -123,22 +119,18 @@ def _find_body(document: Any) -> Mapping[str, Any]:
     body = unwrap(document, required=("gstin", "rtnprd"))
     if body is not None:
         return body
-    current = document
-    for _ in range(5):
-        if not isinstance(current, Mapping):
-            break
-        if "fc" in current:
+    for wrapper in wrapped_bodies(document):
+        if "fc" in wrapper:
             raise FormatError(
-                f"this GSTR-2B answer is split into {shown(current['fc'])} files: download each "
+                f"this GSTR-2B answer is split into {shown(wrapper['fc'])} files: download each "
                 "part (file_number 1, 2, …) and send them one by one"
             )
-        current = current.get("data")
     raise FormatError("this is not a GSTR-2B JSON: it has no gstin and rtnprd")
 
 
 def parse_gstr2b(data: bytes, *, gstin: str) -> ParsedFile:
     """Read a GSTR-2B JSON of `gstin` (the recipient): one record per document."""
-    body = _find_body(load_document(data))
+    body = _find_body(load_json(data))
     own = gstin.strip().upper()
     file_gstin = body.get("gstin")
     if not isinstance(file_gstin, str) or file_gstin.strip().upper() != own:
@@ -155,15 +147,7 @@ def parse_gstr2b(data: bytes, *, gstin: str) -> ParsedFile:
             continue
         for name, value in sections.items():
             reader.section(str(name), value, action)
-    collector = reader.collector
-    return ParsedFile(
-        format=FileFormat.GSTR2B,
-        records=tuple(collector.records),
-        problems=tuple(collector.problems),
-        notes=tuple(collector.notes),
-        gstin=own,
-        period=period,
-    )
+    return reader.collector.parsed(FileFormat.GSTR2B, gstin=own, period=period)
 
 
 class _Reader:
@@ -254,16 +238,12 @@ class _Reader:
             number_key, date_key = shape.original
             if shape.boe and number_key not in doc:
                 number_key, date_key = shape.number_key, shape.date_key
-            original = OriginalRef(
-                number=document_number(doc.get(number_key), number_key),
-                document_date=document_date(doc.get(date_key), date_key),
-            )
+            original = original_ref(doc, number_key, date_key)
         taxable, taxes = _document_tax(doc)
-        value = money(doc.get("val"), "val", default=taxable + taxes.total if shape.boe else None)
+        value = amount(doc.get("val"), "val", default=taxable + taxes.total if shape.boe else None)
         supplier_period = None
         if envelope is not None:
             supplier_period = optional_period(envelope.get("supprd"), "supprd")
-        is_note = kind.original_kind in (RecordKind.CREDIT_NOTE, RecordKind.DEBIT_NOTE)
         itc_available = doc.get("itcavl")
         return Record(
             key=RecordKey.of(
@@ -284,7 +264,7 @@ class _Reader:
             reverse_charge=flag(doc.get("rev")) is True,
             itc_unavailable=isinstance(itc_available, str) and itc_available.strip().upper() == "N",
             place_of_supply=state_code(doc.get("pos")),
-            invoice_type=optional_text(doc.get("suptyp" if is_note else "typ")),
+            invoice_type=optional_text(doc.get("suptyp" if is_note(kind) else "typ")),
             supplier_period=supplier_period,
         )
 
@@ -298,7 +278,7 @@ def _document_tax(doc: Mapping[str, Any]) -> tuple[Decimal, TaxAmounts]:
     """Post-IMS document-level tax, or the sum of the pre-IMS rate-wise `items` (§3.3)."""
     items = doc.get("items")
     if items is None or _DOCUMENT_TAX_KEYS & doc.keys():
-        return money(doc.get("txval"), "txval", default=ZERO), tax_amounts(doc, _HEADS)
+        return amount(doc.get("txval"), "txval", default=ZERO), tax_amounts(doc, _HEADS)
     if not isinstance(items, list):
         raise RowError("items", "is not a list of rate-wise items")
     taxable, taxes = ZERO, TaxAmounts()
@@ -306,7 +286,7 @@ def _document_tax(doc: Mapping[str, Any]) -> tuple[Decimal, TaxAmounts]:
         where = f"items[{position}]"
         if not isinstance(item, Mapping):
             raise RowError(where, "is not an object")
-        taxable += money(item.get("txval"), f"{where}.txval", default=ZERO)
+        taxable += amount(item.get("txval"), f"{where}.txval", default=ZERO)
         taxes = taxes + tax_amounts(item, _HEADS, f"{where}.")
     return taxable, taxes
 
@@ -314,14 +294,7 @@ def _document_tax(doc: Mapping[str, Any]) -> tuple[Decimal, TaxAmounts]:
 # --- writer -------------------------------------------------------------------------------------
 
 _WRITE_SECTION = {
-    RecordKind.INVOICE: "b2b",
-    RecordKind.INVOICE_AMENDMENT: "b2ba",
-    RecordKind.DEBIT_NOTE: "cdnr",
-    RecordKind.CREDIT_NOTE: "cdnr",
-    RecordKind.DEBIT_NOTE_AMENDMENT: "cdnra",
-    RecordKind.CREDIT_NOTE_AMENDMENT: "cdnra",
-    RecordKind.ECO_DOCUMENT: "ecom",
-    RecordKind.ECO_DOCUMENT_AMENDMENT: "ecoma",
+    **GSTR1_SECTION_OF,
     RecordKind.BILL_OF_ENTRY: "impg",
     RecordKind.BILL_OF_ENTRY_AMENDMENT: "impga",
     RecordKind.SEZ_BILL_OF_ENTRY: "impgsez",
@@ -355,8 +328,7 @@ def _boe_document(record: Record, *, port: str | None) -> dict[str, Any]:
 def _gst_document(record: Record) -> dict[str, Any]:
     kind = record.kind
     doc: dict[str, Any] = {}
-    is_note = kind.original_kind in (RecordKind.CREDIT_NOTE, RecordKind.DEBIT_NOTE)
-    if is_note:
+    if is_note(kind):
         note_type = "C" if kind.is_credit_note else "D"
         if record.original is not None:
             doc["onttyp"] = note_type
@@ -414,7 +386,7 @@ def write_gstr2b(
         body[container] = {
             section: _section_json(section, envelopes) for section, envelopes in sections.items()
         }
-    return dump_json({"data": body})
+    return encode_json({"data": body})
 
 
 def _section_json(

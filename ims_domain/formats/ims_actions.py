@@ -31,17 +31,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from ims_domain.actions import ItcReduction, ReductionMode
 from ims_domain.errors import ImsDomainError
-from ims_domain.money import TaxAmounts
+from ims_domain.formats.common import FormatError, RowError
+from ims_domain.formats.fields import amount, flag
+from ims_domain.formats.ims_json import IMS_SECTIONS, section_keys
+from ims_domain.formats.ims_writer import record_fields
+from ims_domain.formats.jsonio import encode_json, load_json
+from ims_domain.money import ZERO, TaxAmounts
 from ims_domain.periods import NEW_PENDING_RULES_FROM
 from ims_domain.records import Action, Record, RecordKind, ReportedRecord
-
-from .common import FormatError, RowError, amount, flag, load_json
-from .ims_json import IMS_SECTIONS, encode_json, record_fields, section_keys
 
 SAVE = "SAVE"
 RESET = "RESET"
@@ -352,12 +353,7 @@ def _assemble(head: bytes, tail: bytes, chunk: list[tuple[str, bytes]]) -> bytes
 
 def parse_action_upload(data: bytes) -> list[UploadedAction]:
     """The records of a SAVE or RESET file, to check what an upload would do."""
-    try:
-        document = load_json(data)
-    except FormatError:
-        raise
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        raise FormatError(f"the file is not valid JSON: {exc}") from None
+    document = load_json(data)
     if not isinstance(document, Mapping):
         raise FormatError("an IMS action upload is a JSON object with rtin, reqtyp and invdata")
     request = str(document.get("reqtyp", "")).strip().upper()
@@ -404,10 +400,9 @@ def _uploaded(request: str, kind: RecordKind, row: Any) -> UploadedAction:
         action = Action(raw_action)
     declared = None
     if any(key in row for key in _DECLARED_KEYS.values()):
-        zero = Decimal("0.00")
         declared = TaxAmounts(
             **{
-                head: amount(row.get(key), key, default=zero)
+                head: amount(row.get(key), key, default=ZERO)
                 for head, key in _DECLARED_KEYS.items()
             }
         )

@@ -1,4 +1,4 @@
-"""The IMS download JSON (GETINV records, recipient view): read it, and write it back.
+"""The IMS download JSON (GETINV records, recipient view), read (ims_writer writes it back).
 
 gst-formats.md §4.1 and §4.4. IMS lists are flat: every record carries its supplier (`stin`);
 the recipient GSTIN is not in the file, so the caller names it. Envelopes vary (bare sections
@@ -26,17 +26,29 @@ Decisions where the sources are silent (each also noted where it is made):
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ims_domain.errors import ImsDomainError
+from ims_domain.formats.common import FileFormat, FormatError, ParsedFile, RowError, shown
+from ims_domain.formats.fields import (
+    action_word,
+    amount,
+    flag,
+    gst_date,
+    gstin_field,
+    is_blank,
+    optional_period,
+    optional_text,
+    state_code,
+)
+from ims_domain.formats.jsonio import load_json, wrapped_bodies
 from ims_domain.gstin import GstinError, parse_gstin
-from ims_domain.money import TaxAmounts
+from ims_domain.money import ZERO, TaxAmounts
 from ims_domain.periods import ReturnPeriod
 from ims_domain.records import (
     Action,
@@ -49,19 +61,6 @@ from ims_domain.records import (
     RowProblem,
 )
 
-from .common import (
-    FileFormat,
-    FormatError,
-    ParsedFile,
-    RowError,
-    amount,
-    flag,
-    gst_date,
-    gstin_field,
-    load_json,
-    period_field,
-)
-
 IMS_SECTIONS: tuple[str, ...] = tuple(kind.value for kind in RecordKind)
 ISD_SECTIONS = frozenset({"isd", "isda", "isdcn", "isdcna"})
 # R8.4: GETINV "no data" answers: an empty download, not a failure.
@@ -71,21 +70,9 @@ NO_DATA_CODES = frozenset({"RET13508", "RET13509", "RET13510", "RET11416", "RET1
 NUMBER_PATTERN = re.compile(r"[A-Za-z0-9/-]{1,16}")
 _PORT_CODE = re.compile(r"[A-Z0-9]{1,10}")
 _MAX_NUMBER_CHARS = 50
-_FIELD_DATE_FORMAT = "%d-%m-%Y"
-
-_ACTION_WORDS = {
-    "A": Action.ACCEPT,
-    "ACCEPT": Action.ACCEPT,
-    "ACCEPTED": Action.ACCEPT,
-    "R": Action.REJECT,
-    "REJECT": Action.REJECT,
-    "REJECTED": Action.REJECT,
-    "P": Action.PENDING,
-    "PENDING": Action.PENDING,
-    "N": Action.NO_ACTION,
-    "NOACTION": Action.NO_ACTION,
-    "NOACTIONTAKEN": Action.NO_ACTION,
-}
+# The keys of IGST, CGST, SGST and cess: Bills of Entry also spell them as GSTR-2B does.
+_HEAD_KEYS = (("iamt",), ("camt",), ("samt",), ("cess", "csamt"))
+_IMPORT_HEAD_KEYS = (("igst", "iamt"), ("cgst", "camt"), ("sgst", "samt"), ("cess", "csamt"))
 
 
 @dataclass(frozen=True)
@@ -119,13 +106,9 @@ def section_keys(kind: RecordKind) -> SectionKeys:
     return _BOE_KEYS
 
 
-# ---------------------------------------------------------------------------------------------
-# Reading
-
-
 def parse_ims(data: bytes, *, gstin: str) -> ParsedFile:
     """Read an IMS download / GETINV JSON for recipient `gstin`; only FormatError escapes."""
-    return parse_ims_document(_load(data), gstin=gstin)
+    return parse_ims_document(load_json(data), gstin=gstin)
 
 
 def parse_ims_document(document: Any, *, gstin: str) -> ParsedFile:
@@ -161,7 +144,7 @@ def _parse_document(document: Any, recipient: str) -> ParsedFile:
             if name in ISD_SECTIONS:
                 notes.append(f"{name}: ISD records are not actionable in IMS (OQ1); skipped")
             else:
-                unknown.append(_shown(str(raw_key)))
+                unknown.append(shown(str(raw_key)))
             continue
         kind = RecordKind(name)
         if rows is None:
@@ -214,25 +197,11 @@ def _recipient(gstin: str) -> str:
         raise FormatError(f"the recipient {exc}") from None
 
 
-def _load(data: bytes) -> Any:
-    try:
-        return load_json(data)
-    except FormatError:
-        raise
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        # e.g. an integer literal longer than Python's digit limit (a plain ValueError).
-        raise FormatError(f"the file is not valid JSON: {exc}") from None
-
-
 def _find_sections(document: Any) -> Mapping[str, Any] | None:
     """The object (bare or inside `data` wrappers) that has at least one IMS section key."""
-    current = document
-    for _ in range(5):
-        if not isinstance(current, Mapping):
-            return None
-        if any(str(key).strip().lower() in IMS_SECTIONS for key in current):
-            return current
-        current = current.get("data")
+    for body in wrapped_bodies(document):
+        if any(str(key).strip().lower() in IMS_SECTIONS for key in body):
+            return body
     return None
 
 
@@ -265,7 +234,7 @@ def _no_sections_message(document: Any) -> str:
         code = str(error.get("error_cd", "?"))[:20]
         message = str(error.get("message", ""))[:200]
         return f"the portal answered with error {code}: {message}".rstrip(": ")
-    keys = ", ".join(_shown(key) for key in sorted(str(key) for key in document)[:6])
+    keys = ", ".join(shown(key) for key in sorted(str(key) for key in document)[:6])
     return f"no IMS section found (keys: {keys}); expected {expected}"
 
 
@@ -323,7 +292,7 @@ def _read_row(
     keys = section_keys(kind)
     supplier = _supplier(kind, row, warnings, where)
     number = _number(row.get(keys.number), keys.number, warn)
-    document_date = _date(row.get(keys.date), keys.date)
+    document_date = gst_date(row.get(keys.date), keys.date)
     original: OriginalRef | None = None
     if kind.is_amendment:
         original = _original(
@@ -358,20 +327,20 @@ def _read_row(
         taxable_value=taxable_value,
         taxes=taxes,
         two_b_period=two_b_period,
-        source_form=_text(row.get("srcform")) or "R1",
+        source_form=optional_text(row.get("srcform")) or "R1",
         filing_status=status,
         original=original,
         pending_blocked=_pending_blocked(row),
         place_of_supply=_place_of_supply(row.get("pos"), warn),
-        invoice_type=_text(row.get("inv_typ")),
+        invoice_type=optional_text(row.get("inv_typ")),
         supplier_period=supplier_period,
     )
     return ReportedRecord(
         record=record,
-        supplier_name=_text(row.get("trdnm")),
+        supplier_name=optional_text(row.get("trdnm")),
         portal_action=_action(row.get("action"), warn),
-        portal_hash=_text(row.get("hash")),
-        remarks=_text(row.get("remarks")),
+        portal_hash=optional_text(row.get("hash")),
+        remarks=optional_text(row.get("remarks")),
     )
 
 
@@ -382,31 +351,19 @@ def _supplier(
         return _port_code(row.get("portcd"))
     if kind.original_kind is RecordKind.SEZ_BILL_OF_ENTRY:
         for name in ("sgstin", "stin", "ctin"):
-            if _present(row.get(name)):
+            if not is_blank(row.get(name)):
                 return gstin_field(row.get(name), name, warnings, where)
         return _port_code(row.get("portcd"))
     return gstin_field(row.get("stin"), "stin", warnings, where)
 
 
 def _port_code(value: Any) -> str:
-    if not _present(value):
+    if is_blank(value):
         raise RowError("portcd", "port code is missing")
     text = str(value).strip().upper() if isinstance(value, str | int) else ""
     if not _PORT_CODE.fullmatch(text) or isinstance(value, bool):
-        raise RowError("portcd", f"{_shown(value)} is not a port code like INNSA1")
+        raise RowError("portcd", f"{shown(value)} is not a port code like INNSA1")
     return text
-
-
-def _shown(value: Any) -> str:
-    """A file value for a message, cut so one huge field cannot flood it."""
-    text = repr(value) if isinstance(value, str) else _kind_of(value)
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        text = str(value)
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-def _present(value: Any) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def _number(value: Any, field_name: str, warn: Callable[[str, str], None]) -> str:
@@ -416,18 +373,12 @@ def _number(value: Any, field_name: str, warn: Callable[[str, str], None]) -> st
         raise RowError(field_name, "document number is missing")
     text = value.strip()
     if len(text) > _MAX_NUMBER_CHARS or "|" in text or not text.isprintable():
-        raise RowError(field_name, f"{_shown(text)} is not a document number")
+        raise RowError(field_name, f"{shown(text)} is not a document number")
     if not NUMBER_PATTERN.fullmatch(text):
         warn(field_name, f"{text!r}: GST numbers have 1-16 letters, digits, '-' or '/'")
     elif not text.strip("0"):
         warn(field_name, f"{text!r}: a document number may not be all zeros")
     return text
-
-
-def _date(value: Any, field_name: str) -> date:
-    if value is None or value == "":
-        raise RowError(field_name, "date is missing")
-    return gst_date(value, field_name)
 
 
 def _original(
@@ -439,8 +390,8 @@ def _original(
     document_date: date,
     warn: Callable[[str, str], None],
 ) -> OriginalRef:
-    number_key = next((k for k in keys.original_number if _present(row.get(k))), None)
-    date_key = next((k for k in keys.original_date if _present(row.get(k))), None)
+    number_key = next((k for k in keys.original_number if not is_blank(row.get(k))), None)
+    date_key = next((k for k in keys.original_date if not is_blank(row.get(k))), None)
     if kind.is_import and number_key is None and date_key is None:
         # One client model's impga/impgseza carry no original keys: customs amends a BoE in
         # place, so the amendment names the BoE itself (module doc).
@@ -450,35 +401,24 @@ def _original(
     if date_key is None:
         raise RowError(keys.original_date[0], "missing: an amendment must name its original")
     original_number = _number(row.get(number_key), number_key, warn)
-    original_date = _date(row.get(date_key), date_key)
+    original_date = gst_date(row.get(date_key), date_key)
     return OriginalRef(number=original_number, document_date=original_date)
 
 
 def _amount(row: Mapping[str, Any], names: tuple[str, ...], default: Decimal | None) -> Decimal:
+    """The amount under the first of `names` that the row fills."""
     name = next((n for n in names if row.get(n) is not None and row.get(n) != ""), names[0])
-    try:
-        return amount(row.get(name), name, default=default)
-    except (ArithmeticError, TypeError):
-        raise RowError(name, f"{_shown(row.get(name))} is not an amount") from None
+    return amount(row.get(name), name, default=default)
 
 
 def _amounts(
     kind: RecordKind, row: Mapping[str, Any], warn: Callable[[str, str], None]
 ) -> tuple[TaxAmounts, Decimal, Decimal]:
-    zero = Decimal("0.00")
-    if kind.is_import:
-        igst = _amount(row, ("igst", "iamt"), zero)
-        cgst = _amount(row, ("cgst", "camt"), zero)
-        sgst = _amount(row, ("sgst", "samt"), zero)
-        cess = _amount(row, ("cess", "csamt"), zero)
-    else:
-        igst = _amount(row, ("iamt",), zero)
-        cgst = _amount(row, ("camt",), zero)
-        sgst = _amount(row, ("samt",), zero)
-        cess = _amount(row, ("cess", "csamt"), zero)
-    taxable_value = _amount(row, ("txval",), zero)
+    head_keys = _IMPORT_HEAD_KEYS if kind.is_import else _HEAD_KEYS
+    igst, cgst, sgst, cess = (_amount(row, names, ZERO) for names in head_keys)
+    taxable_value = _amount(row, ("txval",), ZERO)
     taxes = TaxAmounts(igst=igst, cgst=cgst, sgst=sgst, cess=cess)
-    if _present(row.get("val")):
+    if not is_blank(row.get("val")):
         value = _amount(row, ("val",), None)
     else:
         value = taxable_value + taxes.total
@@ -493,25 +433,19 @@ def _amounts(
 
 def _period(row: Mapping[str, Any], kind: RecordKind) -> ReturnPeriod | None:
     names = ("rtnprd", "itcprd") if kind.is_import else ("rtnprd",)
-    for name in names:
-        value = row.get(name)
-        if not _present(value):
-            continue
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = f"{value:06d}"  # a period written as a number lost its leading zero
-        return period_field(value, name)
-    return None
+    name = next((n for n in names if not is_blank(row.get(n))), names[0])
+    return optional_period(row.get(name), name)
 
 
 def _filing_status(value: Any, warn: Callable[[str, str], None]) -> FilingStatus:
-    if not _present(value):
+    if is_blank(value):
         return FilingStatus.FILED  # imports and older files carry no status
     try:
         return FilingStatus.parse(str(value))
     except ImsDomainError:
         # Only Filed / Not Filed (and one integrator's SAVED) are known; an unknown spelling is
         # more likely a new name for a filed state than for a draft (module doc).
-        warn("srcfilstatus", f"{_shown(value)} is not 'Filed' or 'Not Filed'; taken as Filed")
+        warn("srcfilstatus", f"{shown(value)} is not 'Filed' or 'Not Filed'; taken as Filed")
         return FilingStatus.FILED
 
 
@@ -524,194 +458,20 @@ def _pending_blocked(row: Mapping[str, Any]) -> bool | None:
 
 
 def _place_of_supply(value: Any, warn: Callable[[str, str], None]) -> str | None:
-    if value is None or value == "":
+    try:
+        return state_code(value)
+    except RowError as exc:
+        warn(exc.field_name, f"{exc.reason}; ignored")
         return None
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99:
-        return f"{value:02d}"
-    if isinstance(value, str):
-        text = value.strip()
-        if text.isdigit() and text.isascii() and len(text) <= 2:
-            return text.zfill(2)
-        # "07-Delhi" as some exports write it.
-        head = text.split("-", 1)[0].strip()
-        if head.isdigit() and head.isascii() and len(head) <= 2:
-            return head.zfill(2)
-    warn("pos", f"{_shown(value)} is not a state code like '07'; ignored")
-    return None
 
 
 def _action(value: Any, warn: Callable[[str, str], None]) -> Action | None:
-    if not _present(value):
+    if is_blank(value):
         return None
-    key = str(value).strip().upper().replace(" ", "").replace("_", "")
-    action = _ACTION_WORDS.get(key)
+    action = action_word(value)
     if action is None:
         warn(
             "action",
-            f"{_shown(value)} is not A, R, P or N; the portal's action is taken as unknown",
+            f"{shown(value)} is not A, R, P or N; the portal's action is taken as unknown",
         )
     return action
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Writing
-
-
-def write_ims(records: Sequence[ReportedRecord]) -> bytes:
-    """An IMS download JSON (bare sections object) that `parse_ims` reads back to `records`.
-
-    `rtnprd` is the record's supplier period, else its 2B period; a Filed record whose 2B period
-    differs from its supplier period therefore reads back with the supplier period as 2B period.
-    """
-    sections: dict[str, list[dict[str, Any]]] = {}
-    for kind in RecordKind:
-        rows = [ims_row(item) for item in records if item.record.kind is kind]
-        if rows:
-            sections[kind.value] = rows
-    if not sections:
-        # Nothing to list: every section empty, so the file still reads as an IMS download.
-        sections = {section: [] for section in IMS_SECTIONS}
-    return encode_json(sections, indent=True)
-
-
-def ims_row(reported: ReportedRecord) -> dict[str, Any]:
-    """One GETINV record as the portal writes it."""
-    record = reported.record
-    row = record_fields(record)
-    if reported.supplier_name:
-        row["trdnm"] = reported.supplier_name
-    if record.filing_status is FilingStatus.NOT_FILED:
-        row["srcfilstatus"] = "Not Filed"
-    elif not record.kind.is_import:
-        row["srcfilstatus"] = "Filed"
-    if reported.portal_action is not None:
-        row["action"] = reported.portal_action.value
-    if record.pending_blocked is not None:
-        row["ispendactblocked"] = "Y" if record.pending_blocked else "N"
-    if reported.remarks:
-        row["remarks"] = reported.remarks
-    if reported.portal_hash:
-        row["hash"] = reported.portal_hash
-    return row
-
-
-def record_fields(record: Record) -> dict[str, Any]:
-    """The identifying and amount fields of a record, keyed as in its IMS section (§4.1)."""
-    kind = record.kind
-    keys = section_keys(kind)
-    row: dict[str, Any] = {}
-    if kind.is_import:
-        supplier = record.key.supplier
-        if kind.original_kind is RecordKind.SEZ_BILL_OF_ENTRY and len(supplier) == 15:
-            row["sgstin"] = supplier
-        else:
-            row["portcd"] = supplier
-    else:
-        row["stin"] = record.key.supplier
-    row[keys.number] = record.key.number
-    row[keys.date] = format_gst_date(record.document_date)
-    if record.original is not None:
-        row[keys.original_number[0]] = record.original.number
-        row[keys.original_date[0]] = format_gst_date(record.original.document_date)
-    if record.invoice_type is not None:
-        row["inv_typ"] = record.invoice_type
-    row["srcform"] = record.source_form
-    period = record.supplier_period or record.two_b_period
-    if period is not None:
-        row["itcprd" if kind.is_import else "rtnprd"] = period.code
-    row["val"] = record.value
-    if record.place_of_supply is not None:
-        row["pos"] = record.place_of_supply
-    row["txval"] = record.taxable_value
-    taxes = record.taxes
-    if kind.is_import:
-        row["igst"] = taxes.igst
-        if taxes.cgst or taxes.sgst:
-            row["camt"] = taxes.cgst
-            row["samt"] = taxes.sgst
-    else:
-        row.update(iamt=taxes.igst, camt=taxes.cgst, samt=taxes.sgst)
-    row["cess"] = taxes.cess
-    return row
-
-
-def format_gst_date(day: date) -> str:
-    """DD-MM-YYYY, as GSTN files write dates."""
-    return f"{day.day:02d}-{day.month:02d}-{day.year:04d}"
-
-
-def encode_json(value: Any, *, indent: bool = False) -> bytes:
-    """JSON with every Decimal written as a number with exactly two decimals (never a float)."""
-    parts: list[str] = []
-    _encode(value, parts, "\n" if indent else "", "  " if indent else "")
-    if indent:
-        parts.append("\n")
-    return "".join(parts).encode("utf-8")
-
-
-def _encode(value: Any, out: list[str], newline: str, step: str, depth: int = 0) -> None:
-    if value is None:
-        out.append("null")
-    elif isinstance(value, bool):
-        out.append("true" if value else "false")
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidOperation(f"{value} is not a finite amount")
-        out.append(_decimal_text(value))
-    elif isinstance(value, str):
-        # ASCII escapes keep any text (even a lone surrogate read from a \\u escape) writable.
-        out.append(json.dumps(value))
-    elif isinstance(value, Mapping):
-        _encode_items(
-            [(json.dumps(str(k)) + ":", v) for k, v in value.items()],
-            "{}",
-            out,
-            newline=newline,
-            step=step,
-            depth=depth,
-        )
-    elif isinstance(value, list | tuple):
-        _encode_items([("", v) for v in value], "[]", out, newline=newline, step=step, depth=depth)
-    else:
-        raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
-def _decimal_text(value: Decimal) -> str:
-    """Two decimals for an amount; anything finer is written exactly, never rounded."""
-    try:
-        whole_paise = value == value.quantize(Decimal("0.01"))
-    except InvalidOperation:  # too many digits to quantize: write it as it is
-        whole_paise = False
-    return f"{value:.2f}" if whole_paise else str(value)
-
-
-def _encode_items(
-    items: list[tuple[str, Any]],
-    brackets: str,
-    out: list[str],
-    *,
-    newline: str,
-    step: str,
-    depth: int,
-) -> None:
-    out.append(brackets[0])
-    inner = newline + step * (depth + 1)
-    for position, (prefix, item) in enumerate(items):
-        if position:
-            out.append(",")
-        out.append(inner)
-        out.append(prefix + (" " if prefix and newline else ""))
-        _encode(item, out, newline, step, depth + 1)
-    if items:
-        out.append(newline + step * depth)
-    out.append(brackets[1])

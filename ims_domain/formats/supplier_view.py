@@ -20,79 +20,59 @@ Decisions where the format says nothing:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
-from ims_domain.errors import ImsDomainError
 from ims_domain.formats.common import (
     FileFormat,
     FormatError,
     ParsedFile,
     RowError,
     SupplierViewEntry,
-    gstin_field,
+    shown,
 )
-from ims_domain.formats.gstr1 import (
-    Collector,
+from ims_domain.formats.fields import (
+    action_word,
     document_date,
     document_number,
-    dump_json,
     gst_date_text,
-    load_document,
+    gstin_field,
     optional_period,
     optional_text,
+)
+from ims_domain.formats.jsonio import encode_json, load_json, wrapped_bodies
+from ims_domain.formats.sections import (
+    DOCUMENT_SECTIONS,
+    NOTE_SECTIONS,
+    Collector,
+    envelope_documents,
     sample_documents,
-    shown,
 )
 from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, RowProblem
 
 __all__ = [
-    "SUPPLIER_VIEW_SECTIONS",
     "looks_like_supplier_view",
     "parse_supplier_view",
     "write_supplier_view",
 ]
 
-SUPPLIER_VIEW_SECTIONS = ("b2b", "b2ba", "cdnr", "cdnra", "ecom", "ecoma")
-_NOTE_SECTIONS = frozenset({"cdnr", "cdnra"})
 _PERIOD_KEYS = ("ret_period", "rtnprd", "fp")
 _HEADER_KEYS = frozenset({"gstin", "rtn_typ", "section", *_PERIOD_KEYS})
-_ACTIONS = {
-    "A": Action.ACCEPT,
-    "ACCEPT": Action.ACCEPT,
-    "ACCEPTED": Action.ACCEPT,
-    "R": Action.REJECT,
-    "REJECT": Action.REJECT,
-    "REJECTED": Action.REJECT,
-    "P": Action.PENDING,
-    "PENDING": Action.PENDING,
-    "N": Action.NO_ACTION,
-    "NOACTION": Action.NO_ACTION,
-    "NOACTIONTAKEN": Action.NO_ACTION,
-}
-
-
-def _bodies(document: Any) -> Iterator[Mapping[str, Any]]:
-    current = document
-    for _ in range(5):
-        if not isinstance(current, Mapping):
-            return
-        yield current
-        current = current.get("data")
 
 
 def looks_like_supplier_view(document: Any) -> bool:
     """A supplier view: GSTR-1-style sections whose documents carry the recipient's `imsactn`."""
     return any(
         "imsactn" in row
-        for body in _bodies(document)
-        for row in sample_documents(body, SUPPLIER_VIEW_SECTIONS)
+        for body in wrapped_bodies(document)
+        for row in sample_documents(body, DOCUMENT_SECTIONS)
     )
 
 
 def _find_body(document: Any) -> Mapping[str, Any]:
-    for body in _bodies(document):
-        if any(name in body for name in SUPPLIER_VIEW_SECTIONS):
+    for body in wrapped_bodies(document):
+        if any(name in body for name in DOCUMENT_SECTIONS):
             return body
         if "gstin" in body and any(key in body for key in _PERIOD_KEYS):
             return body  # a header with no document: nothing was actioned
@@ -103,18 +83,17 @@ def _find_body(document: Any) -> Mapping[str, Any]:
 
 def action_code(value: Any) -> Action:
     """The recipient's action `imsactn`: A, R, P or N (or the words)."""
-    if isinstance(value, str):
-        action = _ACTIONS.get(value.strip().upper().replace(" ", "").replace("_", ""))
-        if action is not None:
-            return action
     if value is None:
         raise RowError("imsactn", "is missing")
-    raise RowError("imsactn", f"{shown(value)} is not A, R, P or N")
+    action = action_word(value)
+    if action is None:
+        raise RowError("imsactn", f"{shown(value)} is not A, R, P or N")
+    return action
 
 
 def parse_supplier_view(data: bytes, *, gstin: str) -> ParsedFile:
     """Read the supplier view of `gstin` (the supplier): one entry per actioned document."""
-    body = _find_body(load_document(data))
+    body = _find_body(load_json(data))
     own = gstin.strip().upper()
     file_gstin = body.get("gstin")
     if file_gstin is not None and (
@@ -134,18 +113,13 @@ def parse_supplier_view(data: bytes, *, gstin: str) -> ParsedFile:
     collector = Collector()
     entries: list[SupplierViewEntry] = []
     for key, value in body.items():
-        if key in SUPPLIER_VIEW_SECTIONS:
+        if key in DOCUMENT_SECTIONS:
             for label, envelopes in _containers(key, value):
                 _read_section(collector, entries, key, label, envelopes)
         elif key not in _HEADER_KEYS and isinstance(value, list | Mapping):
             collector.skipped(key, value, "not a section of the supplier view")
-    return ParsedFile(
-        format=FileFormat.SUPPLIER_VIEW,
-        problems=tuple(collector.problems),
-        notes=tuple(collector.notes),
-        gstin=own,
-        period=period,
-        supplier_actions=tuple(entries),
+    return collector.parsed(
+        FileFormat.SUPPLIER_VIEW, gstin=own, period=period, supplier_actions=tuple(entries)
     )
 
 
@@ -164,53 +138,23 @@ def _read_section(
     label: str,
     value: Any,
 ) -> None:
-    if not isinstance(value, list):
-        collector.problem(label, None, label, "is not a list of recipients")
-        return
-    index = 0
-    for position, envelope in enumerate(value, start=1):
-        if not isinstance(envelope, Mapping):
-            collector.problem(label, None, f"entry {position}", "is not an object")
-            continue
-        for list_key in ("inv", "nt"):
-            documents = envelope.get(list_key)
-            if documents is None:
-                continue
-            if not isinstance(documents, list):
-                collector.problem(label, None, f"entry {position}.{list_key}", "is not a list")
-                continue
-            for doc in documents:
-                row, index = index, index + 1  # the document's position in the section, from 0
-                if not isinstance(doc, Mapping):
-                    collector.problem(label, row, "(row)", "is not an object")
-                    continue
-                try:
-                    entry = _entry(
-                        collector.problems,
-                        section,
-                        label=label,
-                        index=row,
-                        envelope=envelope,
-                        doc=doc,
-                    )
-                    entries.append(entry)
-                except RowError as exc:
-                    collector.problem(label, row, exc.field_name, exc.reason)
-                except ImsDomainError as exc:
-                    collector.problem(label, row, "document", str(exc))
+    documents = envelope_documents(collector, label, value, ("inv", "nt"), parties="recipients")
+    for index, envelope, doc in documents:
+        build = partial(_entry, collector.problems, section, (label, index), envelope, doc)
+        entry = collector.attempt(label, index, build)
+        if entry is not None:
+            entries.append(entry)
 
 
 def _entry(
     problems: list[RowProblem],
     section: str,
-    *,
-    label: str,
-    index: int,
+    where: tuple[str, int],
     envelope: Mapping[str, Any],
     doc: Mapping[str, Any],
 ) -> SupplierViewEntry:
     recipient_key = "ctin" if "ctin" in envelope or "rtin" not in envelope else "rtin"
-    recipient = gstin_field(envelope.get(recipient_key), recipient_key, problems, (label, index))
+    recipient = gstin_field(envelope.get(recipient_key), recipient_key, problems, where)
     number_key = _first_key(doc, ("inum", "nt_num", "ntnum"))
     date_key = _first_key(doc, ("idt", "nt_dt", "dt"))
     return SupplierViewEntry(
@@ -233,12 +177,12 @@ def write_supplier_view(
     """A supplier view JSON (the assumed §4.3 shape) that `parse_supplier_view` reads back."""
     sections: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for entry in entries:
-        if entry.section not in SUPPLIER_VIEW_SECTIONS:
+        if entry.section not in DOCUMENT_SECTIONS:
             raise FormatError(f"the supplier view has no section {entry.section!r}")
-        is_note = entry.section in _NOTE_SECTIONS
+        note = entry.section in NOTE_SECTIONS
         doc: dict[str, Any] = {
-            "nt_num" if is_note else "inum": entry.number,
-            "nt_dt" if is_note else "idt": gst_date_text(entry.document_date),
+            "nt_num" if note else "inum": entry.number,
+            "nt_dt" if note else "idt": gst_date_text(entry.document_date),
             "imsactn": entry.action.value,
         }
         if entry.remarks is not None:
@@ -247,6 +191,6 @@ def write_supplier_view(
         recipients.setdefault(entry.recipient_gstin, []).append(doc)
     body: dict[str, Any] = {"gstin": gstin.strip().upper(), "ret_period": period.code}
     for section, recipients in sections.items():
-        list_key = "nt" if section in _NOTE_SECTIONS else "inv"
+        list_key = "nt" if section in NOTE_SECTIONS else "inv"
         body[section] = [{"ctin": ctin, list_key: docs} for ctin, docs in recipients.items()]
-    return dump_json(body)
+    return encode_json(body)

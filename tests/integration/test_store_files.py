@@ -156,3 +156,28 @@ def test_R8_6_R8_8_action_upload_round_trip_and_mark_uploaded(team: Engine) -> N
         assert marked.updated == 3
         again = export_actions(session, actor=Actor.user(APPROVER), gstin=RECIPIENT, rulebook=RULES)
     assert again.files == []
+
+
+def test_every_shared_sample_is_read_or_refused_with_a_reason(shared_samples) -> None:
+    """Conformance: each real-shape file is recognised; what we do not read says why."""
+    from storage.files import read_upload
+
+    expected = {
+        "onyb-gst_gstr1-062025-reference.json": "gstr1",
+        "onyb-gst_gstr1-eco-062025-reference.json": "gstr1",
+        "india-compliance_test_ims.json": "ims",
+        "india-compliance_test_gstr_2b_v1-preIMS.json": "gstr2b",
+        "india-compliance_test_gstr_2b_v4_0-postIMS.json": "gstr2b",
+    }
+    refused = {
+        "india-compliance_test_gstr_2a.json": "this is a GSTR-2A",
+        "gstin-test-vectors.json": "none of the GST files we read",
+    }
+    for path in sorted(shared_samples.rglob("*.json")):
+        # The 2B samples are for GSTN's documentation GSTIN; read them as that recipient.
+        gstin = "01AABCE2207R1Z5" if "gstr_2b" in path.name else RECIPIENT
+        if path.name in refused:
+            with pytest.raises(FormatError, match=refused[path.name]):
+                read_upload(path.read_bytes(), gstin=gstin)
+        else:
+            assert read_upload(path.read_bytes(), gstin=gstin).format.value == expected[path.name]

@@ -31,7 +31,9 @@ from ims_domain.formats.ims_actions import (
     build_action_upload,
     parse_action_upload,
 )
-from ims_domain.formats.ims_json import encode_json, parse_ims, write_ims
+from ims_domain.formats.ims_json import parse_ims
+from ims_domain.formats.ims_writer import write_ims
+from ims_domain.formats.jsonio import encode_json
 from ims_domain.gstin import STATE_CODES, check_character
 from ims_domain.money import TaxAmounts
 from ims_domain.periods import ReturnPeriod
@@ -591,6 +593,8 @@ def _mutate(document: Any, rng: random.Random, value: Any) -> Any:
         if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
             return document
         row = rng.choice(rows)
+        if not isinstance(row, dict):
+            return document
         name = rng.choice(FIELD_NAMES)
         if choice == 2:
             row.pop(name, None)

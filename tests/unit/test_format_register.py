@@ -15,13 +15,12 @@ from hypothesis import strategies as st
 
 from ims_domain.formats.common import FileFormat, FormatError, ParsedFile
 from ims_domain.formats.register import (
-    COLUMNS,
-    KIND_NAMES,
-    REGISTER_HEADERS,
     parse_register_csv,
     parse_register_rows,
     write_register_csv,
 )
+from ims_domain.formats.register_columns import COLUMNS, REGISTER_HEADERS
+from ims_domain.formats.register_fields import KIND_NAMES
 from ims_domain.gstin import STATE_CODES, check_character
 from ims_domain.money import TaxAmounts
 from ims_domain.periods import ReturnPeriod

@@ -19,17 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ims_domain.formats.common import FormatError, ParsedFile, SupplierViewEntry, load_json
-from ims_domain.formats.gstr1 import (
-    GSTR1_HEADER_KEYS,
-    count_rows,
-    dump_json,
-    looks_like_gstr1,
-    parse_gstr1,
-    rows_text,
-    write_gstr1,
-)
+from ims_domain.formats.common import FormatError, ParsedFile, SupplierViewEntry
+from ims_domain.formats.gstr1 import GSTR1_HEADER_KEYS, looks_like_gstr1, parse_gstr1, write_gstr1
 from ims_domain.formats.gstr2b import looks_like_gstr2b, parse_gstr2b, write_gstr2b
+from ims_domain.formats.jsonio import encode_json as dump_json
+from ims_domain.formats.jsonio import load_json
+from ims_domain.formats.sections import count_rows, rows_text
 from ims_domain.formats.supplier_view import (
     looks_like_supplier_view,
     parse_supplier_view,

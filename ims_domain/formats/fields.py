@@ -1,0 +1,209 @@
+"""One field of a GST file, read (and written) the same way by every parser: dates, amounts,
+GSTINs, periods, state codes, flags and actions. A bad value raises RowError, which refuses its row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ims_domain.errors import ImsDomainError
+from ims_domain.formats.common import FormatError, RowError, shown
+from ims_domain.gstin import GstinError, parse_gstin
+from ims_domain.money import PAISE, ZERO, TaxAmounts
+from ims_domain.periods import FinancialYear, ReturnPeriod
+from ims_domain.records import Action, RowProblem, normalise_number
+
+MAX_AMOUNT = Decimal(10) ** 15  # ₹1,000 lakh crore: anything larger is a broken cell, not money
+
+_ACTION_WORDS = {
+    "A": Action.ACCEPT,
+    "ACCEPT": Action.ACCEPT,
+    "ACCEPTED": Action.ACCEPT,
+    "R": Action.REJECT,
+    "REJECT": Action.REJECT,
+    "REJECTED": Action.REJECT,
+    "P": Action.PENDING,
+    "PENDING": Action.PENDING,
+    "N": Action.NO_ACTION,
+    "NOACTION": Action.NO_ACTION,
+    "NOACTIONTAKEN": Action.NO_ACTION,
+}
+
+
+def is_blank(value: Any) -> bool:
+    """Absent: None, or text that is empty or only spaces."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def gst_date(value: Any, field_name: str) -> date:
+    """A date as GST files write it: DD-MM-YYYY (also DD/MM/YYYY, DD-MMM-YYYY, YYYY-MM-DD)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if is_blank(value):
+        raise RowError(field_name, "is missing")
+    if not isinstance(value, str):
+        raise RowError(field_name, f"{shown(value)} is not a date like 18-10-2025")
+    text = value.strip()
+    for pattern in ("%d-%m-%Y", "%d/%m/%Y", "%d-%b-%Y", "%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 (a date, no time)
+        except ValueError:
+            continue
+    raise RowError(field_name, f"{shown(text)} is not a date like 18-10-2025")
+
+
+def gst_date_text(day: date) -> str:
+    """DD-MM-YYYY, as GSTN files write dates (strftime would not pad a year before 1000)."""
+    return f"{day.day:02d}-{day.month:02d}-{day.year:04d}"
+
+
+def document_date(value: Any, field_name: str) -> date:
+    """A document date inside the GST era (financial year 2017-18 onwards)."""
+    day = gst_date(value, field_name)
+    try:
+        FinancialYear.of(day)
+    except ImsDomainError as exc:
+        raise RowError(field_name, f"{gst_date_text(day)}: {exc}") from None
+    return day
+
+
+def document_number(value: Any, field_name: str) -> str:
+    """A document number as the portal matches it (§6): text or a whole number, upper-cased."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        message = "is missing" if value is None else f"{shown(value)} is not a number"
+        raise RowError(field_name, message)
+    try:
+        return normalise_number(str(value))
+    except ImsDomainError:
+        raise RowError(field_name, "is empty") from None
+
+
+def amount(value: Any, field_name: str, *, default: Decimal | None = None) -> Decimal:
+    """An amount in rupees with at most two decimals; missing means `default` (GST omits zeros)."""
+    if value is None or value == "":
+        if default is None:
+            raise RowError(field_name, "is missing")
+        return default
+    if isinstance(value, bool | float):
+        raise RowError(field_name, f"{value!r} is not an exact amount")
+    try:
+        number = Decimal(value.strip().replace(",", "") if isinstance(value, str) else value)
+    except (InvalidOperation, ValueError, TypeError):
+        raise RowError(field_name, f"{shown(value)} is not an amount") from None
+    if not number.is_finite():
+        raise RowError(field_name, f"{shown(value)} is not an amount")
+    if abs(number) >= MAX_AMOUNT:
+        raise RowError(field_name, f"{shown(value)} is too large to be an amount")
+    rounded = number.quantize(PAISE)  # below MAX_AMOUNT this is exact in Decimal's 28 digits
+    if rounded != number:
+        raise RowError(field_name, f"{shown(value)} has more than two decimals")
+    return rounded
+
+
+def tax_amounts(
+    source: Mapping[str, Any], keys: tuple[str, str, str, str], prefix: str = ""
+) -> TaxAmounts:
+    """IGST, CGST, SGST, cess read from `keys` of `source`; a missing head is zero (§1)."""
+    igst, cgst, sgst, cess = (amount(source.get(key), prefix + key, default=ZERO) for key in keys)
+    return TaxAmounts(igst=igst, cgst=cgst, sgst=sgst, cess=cess)
+
+
+def gstin_field(
+    value: Any, field_name: str, problems: list[RowProblem], where: tuple[str, int]
+) -> str:
+    """A GSTIN from a file (gst-formats.md §5.3): malformed refuses the row (RowError); a wrong
+    check character only warns, because GSTN's own sample files carry such GSTINs."""
+    if not isinstance(value, str) or not value.strip():
+        raise RowError(field_name, "GSTIN is missing")
+    try:
+        return parse_gstin(value).value
+    except GstinError as exc:
+        if exc.part != "check character":
+            raise RowError(field_name, str(exc)) from None
+        problems.append(RowProblem(where[0], where[1], field_name, str(exc), refused=False))
+        return value.strip().upper()
+
+
+def header_gstin(value: Any, label: str, problems: list[RowProblem]) -> str:
+    """A file's own GSTIN: refused when malformed, a warning when only its check character is
+    wrong."""
+    if not isinstance(value, str) or not value.strip():
+        raise FormatError(f"the {label} names no GSTIN (its gstin is missing)")
+    try:
+        return parse_gstin(value).value
+    except GstinError as exc:
+        if exc.part != "check character":
+            raise FormatError(f"the {label}'s gstin is not a GSTIN: {exc}") from None
+        problems.append(RowProblem("header", None, "gstin", str(exc), refused=False))
+        return value.strip().upper()
+
+
+def optional_period(value: Any, field_name: str) -> ReturnPeriod | None:
+    """A return period MMYYYY, or None when absent."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise RowError(field_name, f"{shown(value)} is not a return period like 102025")
+    # A period written as a JSON number has lost its leading zero (012026 became 12026).
+    text = f"{value:06d}" if isinstance(value, int) else value
+    try:
+        return ReturnPeriod.parse(text)
+    except ImsDomainError as exc:
+        raise RowError(field_name, str(exc)) from None
+
+
+def header_period(value: Any, key: str, label: str) -> ReturnPeriod:
+    """A file's own return period; a missing or broken one refuses the file."""
+    try:
+        period = optional_period(value, key)
+    except RowError as exc:
+        raise FormatError(f"the {label}'s period {key} is wrong: {exc.reason}") from None
+    if period is None:
+        raise FormatError(f"the {label} has no period ({key} is missing)")
+    return period
+
+
+def state_code(value: Any, field_name: str = "pos") -> str | None:
+    """A place of supply as its 2-digit state code; None when absent. A number is zero-padded
+    (§1), and "07-Delhi", as some exports write it, is 07."""
+    if is_blank(value):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99:
+        return f"{value:02d}"
+    if isinstance(value, str):
+        head = value.split("-", 1)[0].strip()
+        if head.isascii() and head.isdigit() and len(head) <= 2:
+            return head.zfill(2)
+    raise RowError(field_name, f"{shown(value)} is not a state code like '29'")
+
+
+def optional_text(value: Any) -> str | None:
+    """A free-text field: stripped, None when absent or empty; a number is kept as its text."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def flag(value: Any) -> bool | None:
+    """A GST "Y"/"N" flag; None when absent."""
+    if value is None or value == "":
+        return None
+    return str(value).strip().upper() in {"Y", "YES", "TRUE", "1"}
+
+
+def yes_no(value: bool) -> str:
+    """A flag as GSTN writes it: Y or N."""
+    return "Y" if value else "N"
+
+
+def action_word(value: Any) -> Action | None:
+    """An IMS action as files write it: A, R, P or N, or the word ("Accepted", "No action") in
+    any case; None when it is none of them."""
+    return _ACTION_WORDS.get(str(value).strip().upper().replace(" ", "").replace("_", ""))
