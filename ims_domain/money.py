@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -55,7 +55,7 @@ class TaxAmounts:
 
     def as_dict(self) -> dict[str, Decimal]:
         """The four heads by name, in the portal's order."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {"igst": self.igst, "cgst": self.cgst, "sgst": self.sgst, "cess": self.cess}
 
     def is_zero(self) -> bool:
         """True when every head is zero."""

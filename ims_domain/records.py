@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -149,11 +149,14 @@ class RecordKey:
             financial_year=FinancialYear.of(document_date),
         )
 
-    @property
-    def text(self) -> str:
-        """One string that is unique per record, for indexes and dedupe keys."""
+    # One string that is unique per record, for indexes and dedupe keys (computed once: imports
+    # use it several times per record).
+    text: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
         fy = self.financial_year.label
-        return f"{self.supplier}|{self.recipient}|{self.kind.value}|{self.number}|{fy}"
+        text = f"{self.supplier}|{self.recipient}|{self.kind.value}|{self.number}|{fy}"
+        object.__setattr__(self, "text", text)
 
 
 @dataclass(frozen=True)

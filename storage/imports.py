@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session
 
 from ims_domain.records import Action, ReportedRecord, RowProblem
@@ -33,6 +33,8 @@ from storage.portal_sync import SYNC_READ_COLUMNS, apply_portal_sync, portal_syn
 
 RECORDS = records_table()
 LOOKUP_CHUNK = 900  # identities per IN (...) query: under every backend's parameter limit
+INSERT_CHUNK = 2_000  # new rows per executemany: bounds the row dicts alive at once
+ANALYZE_AFTER = 10_000  # new rows after which PostgreSQL's planner statistics are refreshed
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,9 @@ def _import_for_recipient(
             outcome["new"] += 1
             outcome[f"kind:{item.record.kind.value}"] += 1
             outcome["tax_paise"] += paise(item.record.taxes.total)
+            if len(new_rows) >= INSERT_CHUNK:
+                session.execute(insert(RECORDS), new_rows)
+                new_rows = []
         elif known["content_hash"] != digest or _portal_says_edited(known, item):
             changed.append((known["id"], item, digest))
         else:
@@ -212,8 +217,13 @@ def _import_for_recipient(
                 synced.append(update_values)
     if new_rows:
         session.execute(insert(RECORDS), new_rows)
-    if changed:
-        outcome.update(_apply_supplier_edits(session, recipient, changed, batch_id, now))
+    if outcome["new"] >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+        # Without statistics the next import's identity lookups scan every row of the
+        # recipient per chunk of 900 (quadratic); autovacuum may take a minute to catch up.
+        session.execute(text("ANALYZE record"))
+    for start in range(0, len(changed), LOOKUP_CHUNK):
+        chunk = changed[start : start + LOOKUP_CHUNK]
+        outcome.update(_apply_supplier_edits(session, recipient, chunk, batch_id, now))
     if synced:
         outcome["adopted"] += apply_portal_sync(session, recipient, synced, now=now)
     return outcome
