@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
+import io
 import json
 import math
 import os
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,23 +39,28 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import python_calamine
 from sqlalchemy import Engine, bindparam, func, insert, make_url, select, text
 
+from ims_domain.formats.demo import DemoData, demo_records
+from ims_domain.formats.ims_json import parse_ims
+from ims_domain.formats.ims_writer import write_ims
 from ims_domain.gstin import check_character
 from ims_domain.money import TaxAmounts
 from ims_domain.periods import FinancialYear, ReturnPeriod
 from ims_domain.records import Action, Record, RecordKey, RecordKind, ReportedRecord
-from storage import imports as imports_module
 from storage.access import Actor
 from storage.bulk import apply_bulk
-from storage.convert import content_columns, content_hash
+from storage.convert import content_hash
 from storage.db import make_engine, transaction, upgrade_schema
 from storage.filters import RecordFilter
-from storage.imports import import_records
+from storage.imports import _new_row, import_records
 from storage.models import Channel, ImportBatch, records_table
 from storage.queries import InboxCursor, inbox_page
 from storage.rulebook import RuleBook
+from storage.spreadsheets import parse_register_file, write_register_xlsx
 from storage.taxpayers import ensure_user, register_taxpayer
+from storage.uploads import import_file
 
 RECIPIENT = "27AAPFU0939F1ZV"
 NOW = datetime(2025, 11, 5, 6, 30, tzinfo=UTC)  # 12:00 IST, 5-Nov-2025
@@ -63,6 +69,8 @@ OCT_2025 = ReturnPeriod(2025, 10)
 RECORDS = records_table()
 LOAD_CHUNK = 50_000
 MEMORY_LIMIT_MB = 300.0
+MB = 1024 * 1024  # VmHWM is in KiB: MB here are MiB, as everywhere in this file
+DEMO_SEED = 2025
 # Suppliers' states: mostly Maharashtra (the recipient's state: CGST + SGST), else IGST.
 SUPPLIER_STATES = ("27", "27", "27", "27", "29", "24", "33", "07", "09", "36", "19", "06")
 RATES = (5, 12, 18, 18, 18, 18, 28)
@@ -162,12 +170,10 @@ class Databases:
             self._admin.dispose()
 
 
-def register(engine: Engine) -> int:
-    """Register the recipient (the CLI does this before any import); returns its id."""
+def register(engine: Engine, gstin: str = RECIPIENT) -> int:
+    """Register a recipient (the CLI does this before any import); returns its id."""
     with transaction(engine) as session:
-        taxpayer = register_taxpayer(
-            session, actor=CLI, gstin=RECIPIENT, name="Acme Traders", now=NOW
-        )
+        taxpayer = register_taxpayer(session, actor=CLI, gstin=gstin, name="Acme Traders", now=NOW)
         assert taxpayer.id is not None
         return taxpayer.id
 
@@ -255,20 +261,13 @@ def reported_records(count: int, seed: int = 7) -> list[ReportedRecord]:
 
 
 def import_rows(
-    records: list[ReportedRecord], *, taxpayer_id: int, batch_id: int
+    records: Sequence[ReportedRecord], *, taxpayer_id: int, batch_id: int
 ) -> list[dict[str, Any]]:
-    """The rows `import_records` inserts for these records, built by its own `_new_row`.
-
-    Should `_new_row` go away, a copy of what it built when this benchmark was written is used.
-    """
-    new_row: Callable[..., dict[str, Any]] | None = getattr(imports_module, "_new_row", None)
-    if new_row is None:
-        log("  note: storage.imports._new_row is gone; the floor uses the benchmark's own copy")
-        return [_new_row_copy(item, taxpayer_id=taxpayer_id, batch_id=batch_id) for item in records]
+    """The rows `import_records` inserts for these new records, built by its own `_new_row`."""
     recipient = SimpleNamespace(id=taxpayer_id)
     return [
-        new_row(
-            recipient=recipient,
+        _new_row(
+            recipient=recipient,  # type: ignore[arg-type]  # only its id is read
             identity=item.record.key.text,
             item=item,
             digest=content_hash(item.record),
@@ -277,26 +276,6 @@ def import_rows(
         )
         for item in records
     ]
-
-
-def _new_row_copy(item: ReportedRecord, *, taxpayer_id: int, batch_id: int) -> dict[str, Any]:
-    action = (item.portal_action or Action.NO_ACTION).value
-    return {
-        **content_columns(item.record),
-        "taxpayer_id": taxpayer_id,
-        "identity": item.record.key.text,
-        "supplier_name": item.supplier_name,
-        "action": action,
-        "portal_action": item.portal_action.value if item.portal_action else None,
-        "portal_hash": item.portal_hash,
-        "remarks": item.remarks,
-        "deemed": False,
-        "version": 1,
-        "content_hash": content_hash(item.record),
-        "batch_id": batch_id,
-        "created_at": NOW,
-        "updated_at": NOW,
-    }
 
 
 @dataclass(frozen=True)
@@ -433,20 +412,7 @@ def _import_ours(dbs: Databases, records: list[ReportedRecord], sha256: str) -> 
 def _import_floor(dbs: Databases, records: list[ReportedRecord], sha256: str) -> float:
     with dbs.sqlite("import-floor") as engine:
         taxpayer_id = register(engine)
-        with engine.begin() as connection:
-            batch_id = connection.execute(
-                insert(ImportBatch.__table__).values(  # type: ignore[attr-defined]
-                    taxpayer_id=taxpayer_id,
-                    sha256=sha256,
-                    format="ims",
-                    new=0,
-                    changed=0,
-                    unchanged=0,
-                    refused=0,
-                    problems=[],
-                    created_at=NOW,
-                )
-            ).inserted_primary_key[0]
+        batch_id = floor_batch(engine, taxpayer_id, sha256)
         rows = import_rows(records, taxpayer_id=taxpayer_id, batch_id=batch_id)
         gc.collect()
         with engine.connect() as connection:
@@ -458,28 +424,48 @@ def _import_floor(dbs: Databases, records: list[ReportedRecord], sha256: str) ->
     return elapsed
 
 
+def floor_batch(engine: Engine, taxpayer_id: int, sha256: str) -> int:
+    """The import batch row the floor's records point to (written before the clock starts)."""
+    with engine.begin() as connection:
+        inserted = connection.execute(
+            insert(ImportBatch.__table__).values(  # type: ignore[attr-defined]
+                taxpayer_id=taxpayer_id,
+                sha256=sha256,
+                format="ims",
+                new=0,
+                changed=0,
+                unchanged=0,
+                refused=0,
+                problems=[],
+                created_at=NOW,
+            )
+        ).inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])
+
+
 def _memory_figure(dbs: Databases, count: int, name: str) -> Figure:
     """Peak RSS of a fresh process that builds `count` records and imports them."""
     path = dbs.folder / f"import-memory-{uuid.uuid4().hex[:8]}.db"
-    command = [
-        sys.executable,
-        str(Path(__file__).resolve()),
-        "--memory-child",
-        str(count),
-        str(path),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    if done.returncode != 0:
-        raise SystemExit(f"memory child failed:\n{done.stderr}")
-    seen = json.loads(done.stdout)
+    seen = _run_child(["--memory-child", str(count), str(path)], path)
     log(
         f"  memory: process peak {seen['peak_mb']:.0f} MB; before the import "
         f"{seen['before_mb']:.0f} MB (records built; {seen['start_mb']:.0f} MB at start); "
         f"the import adds {seen['peak_mb'] - seen['before_mb']:.0f} MB"
     )
     return Figure(f"{name}_peak_memory", seen["peak_mb"], MEMORY_LIMIT_MB, 1.0, "MB")
+
+
+def _run_child(arguments: list[str], database: Path) -> dict[str, float]:
+    """Run this script with `arguments` in a fresh interpreter; the JSON it prints."""
+    command = [sys.executable, str(Path(__file__).resolve()), *arguments]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise SystemExit(f"memory child failed:\n{done.stderr}")
+    seen: dict[str, float] = json.loads(done.stdout)
+    return seen
 
 
 def _maxrss_mb() -> float:
@@ -523,7 +509,140 @@ def memory_child(count: int, path: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. Bulk accept
+# 2. An IMS download JSON file, imported end to end (detection, parsing, import)
+
+
+def demo_data(count: int) -> DemoData:
+    """One recipient's records from 200 suppliers: the demo generator's realistic mix."""
+    return demo_records(recipients=1, suppliers=200, records=count, seed=DEMO_SEED)
+
+
+def bench_ims_file(dbs: Databases, data: bytes, gstin: str, name: str, repeat: int) -> list[Figure]:
+    """import_file of an IMS download against json.loads + the bare insert of its rows."""
+    count = _expected_records(data, gstin)
+    log(f"[{name}] IMS download of {count:,} records, {len(data) / MB:.1f} MB (write_ims)")
+    ours, floor = [], []
+    for _ in range(repeat):
+        ours.append(_ims_file_ours(dbs, data, gstin, count))
+        floor.append(_ims_file_floor(dbs, data, gstin))
+        log(f"  ours import_file + commit {ours[-1]:.3f} s; floor loads + insert {floor[-1]:.3f} s")
+    path = dbs.folder / f"ims-{uuid.uuid4().hex[:8]}.json"
+    path.write_bytes(data)
+    try:
+        memory = _ims_memory_figure(dbs, path, gstin, name)
+    finally:
+        path.unlink()
+    return [Figure(name, min(ours), min(floor), 2.5, "s"), memory]
+
+
+def _expected_records(data: bytes, gstin: str) -> int:
+    parsed = parse_ims(data, gstin=gstin)
+    assert not any(problem.refused for problem in parsed.problems), parsed.problems[:3]
+    return len(parsed.records)
+
+
+def _ims_file_ours(dbs: Databases, data: bytes, gstin: str, count: int) -> float:
+    with dbs.sqlite("ims-file-ours") as engine:
+        register(engine, gstin)
+        gc.collect()
+        start = time.perf_counter()
+        with transaction(engine) as session:
+            result = import_file(
+                session, actor=CLI, gstin=gstin, data=data, max_bytes=len(data), now=NOW
+            )
+        elapsed = time.perf_counter() - start
+        assert result.format == "ims" and result.new == count, result
+    return elapsed
+
+
+def _ims_file_floor(dbs: Databases, data: bytes, gstin: str) -> float:
+    with dbs.sqlite("ims-file-floor") as engine:
+        taxpayer_id = register(engine, gstin)
+        batch_id = floor_batch(engine, taxpayer_id, hashlib.sha256(data).hexdigest())
+        # The rows the import inserts, from the records the file reads back to (not timed).
+        records = parse_ims(data, gstin=gstin).records
+        rows = import_rows(records, taxpayer_id=taxpayer_id, batch_id=batch_id)
+        del records
+        gc.collect()
+        with engine.connect() as connection:
+            start = time.perf_counter()
+            document = json.loads(data)
+            connection.execute(RECORDS.insert(), rows)
+            connection.commit()
+            elapsed = time.perf_counter() - start
+        del document, rows
+    return elapsed
+
+
+def _ims_memory_figure(dbs: Databases, path: Path, gstin: str, name: str) -> Figure:
+    """Peak RSS of a fresh process that reads the file from disk and runs import_file."""
+    database = dbs.folder / f"ims-memory-{uuid.uuid4().hex[:8]}.db"
+    seen = _run_child(["--ims-memory-child", str(path), str(database), gstin], database)
+    size_mb = path.stat().st_size / MB
+    limit_mb = 3 * size_mb + 150
+    log(
+        f"  memory: process peak {seen['peak_mb']:.0f} MB against 3 x {size_mb:.1f} + 150 = "
+        f"{limit_mb:.0f} MB; {seen['start_mb']:.0f} MB at start, {seen['ready_mb']:.0f} MB "
+        f"with the database open, {seen['read_mb']:.0f} MB with the file read"
+    )
+    return Figure(f"{name}_peak_memory", seen["peak_mb"], limit_mb, 1.0, "MB")
+
+
+def ims_memory_child(path: str, database: str, gstin: str) -> None:
+    """Run in a fresh process: register, read the file, import_file; print the RSS seen."""
+    start_mb = _maxrss_mb()
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade_schema(engine)
+    register(engine, gstin)
+    gc.collect()
+    ready_mb = _maxrss_mb()
+    data = Path(path).read_bytes()
+    read_mb = _maxrss_mb()
+    with transaction(engine) as session:
+        result = import_file(
+            session, actor=CLI, gstin=gstin, data=data, max_bytes=len(data), now=NOW
+        )
+    assert result.new > 0, result
+    peak_mb = _maxrss_mb()
+    engine.dispose()
+    print(
+        json.dumps(
+            {"start_mb": start_mb, "ready_mb": ready_mb, "read_mb": read_mb, "peak_mb": peak_mb}
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. A purchase register XLSX, read
+
+
+def bench_register_xlsx(data: bytes, gstin: str, count: int, name: str, repeat: int) -> Figure:
+    """parse_register_file of a register XLSX against a bare calamine read of its cells."""
+    log(f"[{name}] register XLSX of {count:,} rows, {len(data) / MB:.1f} MB (not timed)")
+    ours, floor = [], []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        parsed = parse_register_file(data, gstin=gstin)
+        ours.append(time.perf_counter() - start)
+        assert len(parsed.records) == count, (len(parsed.records), parsed.problems[:3])
+        del parsed
+        gc.collect()
+        start = time.perf_counter()
+        rows = (
+            python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            .get_sheet_by_index(0)
+            .to_python()
+        )
+        floor.append(time.perf_counter() - start)
+        assert len(rows) == count + 1, len(rows)
+        del rows
+        log(f"  ours parse_register_file {ours[-1]:.3f} s; floor calamine {floor[-1]:.3f} s")
+    return Figure(name, min(ours), min(floor), 1.5, "s")
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Bulk accept
 
 
 def bench_bulk(dbs: Databases, backend: str, count: int, name: str, repeat: int) -> Figure:
@@ -595,7 +714,7 @@ def _bulk_floor(engine: Engine, count: int, statements: tuple[str, str]) -> floa
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. Inbox pages
+# 5. Inbox pages
 
 
 @dataclass(frozen=True)
@@ -720,24 +839,44 @@ def bench_inbox(
 # Main
 
 
-def run(quick: bool, postgres_url: str | None, repeat: int) -> list[Figure]:
+GROUPS = ("import", "ims", "register", "bulk", "inbox")
+
+
+def run(
+    quick: bool, postgres_url: str | None, repeat: int, only: tuple[str, ...] = GROUPS
+) -> list[Figure]:
     scale = 10 if quick else 1
     bulk = 100_000 // scale
     inbox_big = 100_000 if quick else 1_000_000
     backends = ["sqlite"]
     if postgres_url:
         backends.append("postgresql")
-    else:
+    elif {"bulk", "inbox"} & set(only):
         log("note: no --postgres-url and no IMS_TEST_DATABASE_URL: PostgreSQL rows skipped")
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="ims-bench-") as folder, ExitStack() as stack:
         dbs = Databases(Path(folder), postgres_url)
         stack.callback(dbs.close)
-        figures += bench_import(dbs, bulk, "import_100k_sqlite", repeat)
-        for backend in backends:
+        if "import" in only:
+            figures += bench_import(dbs, bulk, "import_100k_sqlite", repeat)
+        if {"ims", "register"} & set(only):
+            # Only the files are kept: no records are alive while a file is read.
+            log(f"building {bulk:,} demo records and writing them as files (not timed)")
+            demo = demo_data(bulk)
+            gstin = demo.recipients[0].gstin
+            ims = write_ims(demo.records) if "ims" in only else b""
+            xlsx = write_register_xlsx(demo.records) if "register" in only else b""
+            del demo
+            gc.collect()
+            if ims:
+                figures += bench_ims_file(dbs, ims, gstin, "import_ims_json_100k_sqlite", repeat)
+            if xlsx:
+                name = "register_xlsx_read_100k"
+                figures.append(bench_register_xlsx(xlsx, gstin, bulk, name, repeat))
+        for backend in backends if "bulk" in only else []:
             name = f"bulk_accept_100k_{backend}"
             figures.append(bench_bulk(dbs, backend, bulk, name, repeat))
-        for backend in backends:
+        for backend in backends if "inbox" in only else []:
             name = f"inbox_p95_1m_{backend}"
             figures.append(
                 bench_inbox(dbs, backend, big=inbox_big, small=10_000, name=name, repeat=repeat)
@@ -747,13 +886,13 @@ def run(quick: bool, postgres_url: str | None, repeat: int) -> list[Figure]:
 
 def table(figures: list[Figure]) -> str:
     lines = [
-        f"{'benchmark':<34} {'ours':>10} {'floor':>10} {'unit':<4} {'ratio':>7} {'target':>7}  ok",
-        "-" * 80,
+        f"{'benchmark':<40} {'ours':>10} {'floor':>10} {'unit':<4} {'ratio':>7} {'target':>7}  ok",
+        "-" * 86,
     ]
     for f in figures:
         ok = "yes" if f.ratio <= f.target else "NO"
         lines.append(
-            f"{f.name:<34} {f.ours:>10.3f} {f.floor:>10.3f} {f.unit:<4} {f.ratio:>7.2f} "
+            f"{f.name:<40} {f.ours:>10.3f} {f.floor:>10.3f} {f.unit:<4} {f.ratio:>7.2f} "
             f"{f.target:>7.1f}  {ok}"
         )
     return "\n".join(lines)
@@ -774,15 +913,26 @@ def main() -> None:
         help="runs of each timed part; the fastest counts, the inbox pools every run "
         "(default 3, 1 with --quick)",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=GROUPS,
+        help="run only these benchmarks (repeatable; default all)",
+    )
     parser.add_argument("--memory-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--ims-memory-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         count, path = args.memory_child
         memory_child(int(count), path)
         return
+    if args.ims_memory_child:
+        ims_memory_child(*args.ims_memory_child)
+        return
     started = time.perf_counter()
     repeat = args.repeat or (1 if args.quick else 3)
-    figures = run(args.quick, args.postgres_url, max(1, repeat))
+    only = tuple(args.only or GROUPS)
+    figures = run(args.quick, args.postgres_url, max(1, repeat), only)
     log(f"total run time {time.perf_counter() - started:.1f} s")
     if args.json:
         print(json.dumps([figure.as_json() for figure in figures], indent=2))

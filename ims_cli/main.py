@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ims_cli import domain_commands, file_commands, store_commands
+from ims_cli import bot_command, domain_commands, file_commands, store_commands
 from ims_domain.errors import ImsDomainError
 from ims_domain.periods import StateGroup
 from storage.errors import UseCaseError
@@ -110,6 +110,12 @@ def _store_commands(
 
 
 def _file_commands(command: Callable[[str, Command, str], argparse.ArgumentParser]) -> None:
+    serve = command("run", bot_command.run_bot, "run the Telegram bot (long polling by default)")
+    serve.add_argument("--webhook-url", help="serve a webhook at this public HTTPS URL instead")
+    serve.add_argument("--port", type=int, default=8443, help="webhook port (default 8443)")
+    serve.add_argument("--listen", default="0.0.0.0", help="webhook address (default 0.0.0.0)")
+    serve.add_argument("--secret-token", help="webhook secret Telegram sends back in a header")
+
     load = command("import", file_commands.import_command, "import a GST file (told by content)")
     load.add_argument("file")
     load.add_argument("--gstin", required=True, help="the GSTIN the file is imported for")
@@ -147,7 +153,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         result, text = handler(args, Settings())
-    except (ImsDomainError, UseCaseError, ValidationError, OSError) as exc:
+    except (
+        ImsDomainError,
+        UseCaseError,
+        ValidationError,
+        OSError,
+        bot_command.BotStartError,
+    ) as exc:
         print(f"ims {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 2
     print(json.dumps(result, ensure_ascii=False) if args.json else text)

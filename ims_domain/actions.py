@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from ims_domain.money import NO_TAX, TaxAmounts, format_date, format_inr
 from ims_domain.periods import (
-    IMS_START,
+    FIRST_IMS_PERIOD,
     IST,
     NEW_PENDING_RULES_FROM,
     FilingFrequency,
@@ -191,7 +191,7 @@ def _refuse_outside_ims(record: Record, noun: str, period: ReturnPeriod) -> Deci
             "it is not in IMS.",
             "R1.3",
         )
-    if period < IMS_START:
+    if period < FIRST_IMS_PERIOD:
         return _refused(
             f"This {noun} belongs to GSTR-2B {period.label}, before IMS began (Oct-2024).", "R1.8"
         )

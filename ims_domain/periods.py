@@ -276,14 +276,14 @@ def tax_period_last_month(period: ReturnPeriod, frequency: FilingFrequency) -> R
 
 
 # R1.8: only records of 2B period Oct-2024 or later ever appear in IMS.
-IMS_START = ReturnPeriod(2024, 10)
+FIRST_IMS_PERIOD = ReturnPeriod(2024, 10)
 # R3.3, R3.6: specified records may be Pending only from 2B period Oct-2025.
 NEW_PENDING_RULES_FROM = ReturnPeriod(2025, 10)
 
 
 def in_ims_era(period: ReturnPeriod) -> bool:
     """Whether records of this 2B period can be in IMS at all (R1.8)."""
-    return period >= IMS_START
+    return period >= FIRST_IMS_PERIOD
 
 
 class DueKind(StrEnum):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select
 
-from ims_domain.periods import IMS_START, NEW_PENDING_RULES_FROM
+from ims_domain.periods import FIRST_IMS_PERIOD, NEW_PENDING_RULES_FROM
 from ims_domain.records import Action, RecordKind
 from storage.convert import period_number
 from storage.models import PeriodState, records_table
@@ -39,7 +39,7 @@ def in_ims() -> ColumnElement[bool]:
     return and_(
         C.reverse_charge == false(),
         C.itc_unavailable == false(),
-        or_(C.two_b_period.is_(None), C.two_b_period >= period_number(IMS_START)),
+        or_(C.two_b_period.is_(None), C.two_b_period >= period_number(FIRST_IMS_PERIOD)),
         or_(
             C.kind.not_in(IMPORTS),
             C.two_b_period.is_(None),

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlmodel import Session
 
+from ims_domain.formats.common import paused_gc
 from ims_domain.records import Action, ReportedRecord, RowProblem
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
 from storage.convert import content_columns, content_hash, history_snapshot, paise
@@ -188,35 +189,44 @@ def _import_for_recipient(
     changed: list[tuple[int, ReportedRecord, str]] = []
     synced: list[dict[str, Any]] = []
     outcome: Counter[str] = Counter()
-    for identity, item in reported.items():
-        digest = content_hash(item.record)
-        known = existing.get(identity)
-        if known is None:
-            new_rows.append(
-                _new_row(
-                    recipient=recipient,
-                    identity=identity,
-                    item=item,
-                    digest=digest,
-                    batch_id=batch_id,
-                    now=now,
+    # Counted apart and added to `outcome` once: a Counter update per record costs.
+    new_kinds: Counter[str] = Counter()
+    new_tax_paise = 0
+    # The records and their rows hold no reference cycles, yet the collector would walk every
+    # record again and again while the rows are built (about 15 % of a 100,000-record import).
+    with paused_gc():
+        for identity, item in reported.items():
+            digest = content_hash(item.record)
+            known = existing.get(identity)
+            if known is None:
+                new_rows.append(
+                    _new_row(
+                        recipient=recipient,
+                        identity=identity,
+                        item=item,
+                        digest=digest,
+                        batch_id=batch_id,
+                        now=now,
+                    )
                 )
-            )
-            outcome["new"] += 1
-            outcome[f"kind:{item.record.kind.value}"] += 1
-            outcome["tax_paise"] += paise(item.record.taxes.total)
-            if len(new_rows) >= INSERT_CHUNK:
-                session.execute(insert(RECORDS), new_rows)
-                new_rows = []
-        elif known["content_hash"] != digest or _portal_says_edited(known, item):
-            changed.append((known["id"], item, digest))
-        else:
-            outcome["unchanged"] += 1
-            update_values = portal_sync(known, item, now=now)
-            if update_values:
-                synced.append(update_values)
-    if new_rows:
-        session.execute(insert(RECORDS), new_rows)
+                new_kinds[item.record.kind.value] += 1
+                new_tax_paise += paise(item.record.taxes.total)
+                if len(new_rows) >= INSERT_CHUNK:
+                    session.execute(insert(RECORDS), new_rows)
+                    new_rows = []
+            elif known["content_hash"] != digest or _portal_says_edited(known, item):
+                changed.append((known["id"], item, digest))
+            else:
+                outcome["unchanged"] += 1
+                update_values = portal_sync(known, item, now=now)
+                if update_values:
+                    synced.append(update_values)
+        if new_rows:
+            session.execute(insert(RECORDS), new_rows)
+    if new_kinds:
+        outcome["new"] += new_kinds.total()
+        outcome.update({f"kind:{kind}": count for kind, count in new_kinds.items()})
+        outcome["tax_paise"] += new_tax_paise
     if outcome["new"] >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
         # Without statistics the next import's identity lookups scan every row of the
         # recipient per chunk of 900 (quadratic); autovacuum may take a minute to catch up.

@@ -56,6 +56,8 @@ class User(SQLModel, table=True):
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     name: str
     language: str = "en"
+    # The GSTIN this user is working on in the bot (/gstin picks it).
+    active_taxpayer_id: int | None = Field(default=None, foreign_key="taxpayer.id")
     created_at: datetime
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ims_domain.periods import GstCalendar, parse_due_date_overrides
@@ -22,7 +22,23 @@ from storage.rulebook import RuleBook
 class Settings(BaseSettings):
     """Settings named IMS_* in the environment or `.env`."""
 
-    model_config = SettingsConfigDict(env_prefix="IMS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="IMS_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # Telegram (names without the IMS_ prefix, as the Bot API documents them).
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, validation_alias="TELEGRAM_BOT_TOKEN"
+    )
+    # A self-hosted Bot API server, or a test server; empty means api.telegram.org.
+    telegram_api_base_url: str | None = Field(
+        default=None, validation_alias="TELEGRAM_API_BASE_URL"
+    )
+    telegram_file_base_url: str | None = Field(
+        default=None, validation_alias="TELEGRAM_FILE_BASE_URL"
+    )
+    # Telegram ids that administer this deployment (register GSTINs), comma-separated.
+    admin_ids: str = ""
 
     database_url: str = DEFAULT_DATABASE_URL
     undo_window_minutes: int = Field(default=10, ge=0)
@@ -44,6 +60,17 @@ class Settings(BaseSettings):
         if not (month.isdigit() and day.isdigit()):
             raise ValueError(f"IMS_S16_4_DEADLINE {value!r} is not MM-DD, e.g. 11-30")
         return value
+
+    @property
+    def admins(self) -> frozenset[int]:
+        """The Telegram ids of this deployment's administrators."""
+        parts = [part.strip() for part in self.admin_ids.split(",") if part.strip()]
+        try:
+            return frozenset(int(part) for part in parts)
+        except ValueError:
+            raise ValueError(
+                f"IMS_ADMIN_IDS {self.admin_ids!r} is not a comma-separated list of ids"
+            ) from None
 
     def rules(self) -> RulesSettings:
         """The rules engine's settings."""

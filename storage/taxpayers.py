@@ -196,3 +196,21 @@ def taxpayers_of(session: Session, *, user_id: int) -> list[tuple[Taxpayer, Role
         .order_by(Taxpayer.gstin)
     ).all()
     return [(t, Role(m.role)) for t, m in rows]
+
+
+def choose_active(session: Session, *, user_id: int, gstin: str, now: datetime) -> Taxpayer:
+    """Make `gstin` the user's working GSTIN in the bot (members only)."""
+    taxpayer = taxpayer_for(session, actor=Actor.user(user_id), gstin=gstin)
+    user = ensure_user(session, user_id=user_id, now=now)
+    user.active_taxpayer_id = taxpayer.id
+    return taxpayer
+
+
+def active_taxpayer(session: Session, *, user_id: int) -> tuple[Taxpayer, Role] | None:
+    """The GSTIN the user works on: the one picked with /gstin, else their only one."""
+    memberships = taxpayers_of(session, user_id=user_id)
+    user = session.get(User, user_id)
+    for taxpayer, role in memberships:
+        if user is not None and taxpayer.id == user.active_taxpayer_id:
+            return taxpayer, role
+    return memberships[0] if len(memberships) == 1 else None

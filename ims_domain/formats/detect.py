@@ -54,5 +54,6 @@ def parse_json_file(data: bytes, *, gstin: str) -> ParsedFile:
             "or the IMS download instead"
         )
     if looks_like_ims(document):
-        return parse_ims_document(document, gstin=gstin)
+        # The document was loaded for this call alone: its rows are dropped as they are read.
+        return parse_ims_document(document, gstin=gstin, consume=True)
     raise FormatError(f"this JSON is none of the GST files we read ({formats_we_read()})")

@@ -37,7 +37,7 @@ from ims_domain.actions import ItcReduction, ReductionMode
 from ims_domain.errors import ImsDomainError
 from ims_domain.formats.common import FormatError, RowError
 from ims_domain.formats.fields import amount, flag
-from ims_domain.formats.ims_json import IMS_SECTIONS, section_keys
+from ims_domain.formats.ims_json import ACTIONABLE_SECTIONS, section_keys
 from ims_domain.formats.ims_writer import record_fields
 from ims_domain.formats.jsonio import encode_json, load_json
 from ims_domain.money import ZERO, TaxAmounts
@@ -304,7 +304,7 @@ def _pack(
     skipped: list[tuple[Record, str]],
 ) -> list[bytes]:
     """Split rows into files of at most `max_records` records and `max_bytes` bytes each."""
-    order = {section: position for position, section in enumerate(IMS_SECTIONS)}
+    order = {section: position for position, section in enumerate(ACTIONABLE_SECTIONS)}
     rows = sorted(rows, key=lambda item: order[item[0]])
     head, tail = _head(recipient, request), b"}}"
     empty = len(head) + len(tail)
@@ -364,7 +364,7 @@ def parse_action_upload(data: bytes) -> list[UploadedAction]:
         raise FormatError("invdata is missing or not an object")
     result: list[UploadedAction] = []
     for section, rows in invdata.items():
-        if section not in IMS_SECTIONS:
+        if section not in ACTIONABLE_SECTIONS:
             raise FormatError(f"invdata has {section!r}, which is not an IMS section")
         if not isinstance(rows, list):
             raise FormatError(f"invdata {section} is not a list")

@@ -31,10 +31,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ims_domain.errors import ImsDomainError
-from ims_domain.formats.common import FileFormat, FormatError, ParsedFile, RowError, shown
+from ims_domain.formats.common import (
+    FileFormat,
+    FormatError,
+    ParsedFile,
+    RowError,
+    paused_gc,
+    shown,
+)
 from ims_domain.formats.fields import (
     action_word,
     amount,
@@ -61,7 +68,7 @@ from ims_domain.records import (
     RowProblem,
 )
 
-IMS_SECTIONS: tuple[str, ...] = tuple(kind.value for kind in RecordKind)
+ACTIONABLE_SECTIONS: tuple[str, ...] = tuple(kind.value for kind in RecordKind)
 ISD_SECTIONS = frozenset({"isd", "isda", "isdcn", "isdcna"})
 # R8.4: GETINV "no data" answers: an empty download, not a failure.
 NO_DATA_CODES = frozenset({"RET13508", "RET13509", "RET13510", "RET11416", "RET11417"})
@@ -73,6 +80,9 @@ _MAX_NUMBER_CHARS = 50
 # The keys of IGST, CGST, SGST and cess: Bills of Entry also spell them as GSTR-2B does.
 _HEAD_KEYS = (("iamt",), ("camt",), ("samt",), ("cess", "csamt"))
 _IMPORT_HEAD_KEYS = (("igst", "iamt"), ("cgst", "camt"), ("sgst", "samt"), ("cess", "csamt"))
+_MEMO_LIMIT = 20_000  # distinct field values remembered per file
+_MISSING = object()
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -108,14 +118,19 @@ def section_keys(kind: RecordKind) -> SectionKeys:
 
 def parse_ims(data: bytes, *, gstin: str) -> ParsedFile:
     """Read an IMS download / GETINV JSON for recipient `gstin`; only FormatError escapes."""
-    return parse_ims_document(load_json(data), gstin=gstin)
+    return parse_ims_document(load_json(data), gstin=gstin, consume=True)
 
 
-def parse_ims_document(document: Any, *, gstin: str) -> ParsedFile:
-    """`parse_ims` for JSON already loaded (by the format detector), so it is read only once."""
+def parse_ims_document(document: Any, *, gstin: str, consume: bool = False) -> ParsedFile:
+    """`parse_ims` for JSON already loaded (by the format detector), so it is read only once.
+
+    With `consume`, each row is dropped from its section list (set to None) as soon as it is
+    read, so that a large download's JSON and its records are never both held whole: only for a
+    document loaded for this call alone.
+    """
     recipient = _recipient(gstin)
     try:
-        return _parse_document(document, recipient)
+        return _parse_document(document, recipient, consume=consume)
     except RecursionError:
         raise FormatError("the JSON is nested too deeply to be a GST file") from None
 
@@ -125,7 +140,7 @@ def looks_like_ims(document: Any) -> bool:
     return _find_sections(document) is not None or _empty_answer(document) is not None
 
 
-def _parse_document(document: Any, recipient: str) -> ParsedFile:
+def _parse_document(document: Any, recipient: str, *, consume: bool) -> ParsedFile:
     notes: list[str] = []
     sections = _find_sections(document)
     if sections is None:
@@ -136,42 +151,50 @@ def _parse_document(document: Any, recipient: str) -> ParsedFile:
 
     records: list[ReportedRecord] = []
     problems: list[RowProblem] = []
-    seen: dict[str, tuple[str, int]] = {}
+    # Where each document was first seen. Its key names its kind, so a repeat is always in the
+    # same section: the row index is enough.
+    seen: dict[str, int] = {}
     unknown: list[str] = []
-    for raw_key, rows in sections.items():
-        name = str(raw_key).strip().lower()
-        if name not in IMS_SECTIONS:
-            if name in ISD_SECTIONS:
-                notes.append(f"{name}: ISD records are not actionable in IMS (OQ1); skipped")
-            else:
-                unknown.append(shown(str(raw_key)))
-            continue
-        kind = RecordKind(name)
-        if rows is None:
-            continue
-        if not isinstance(rows, list):
-            problems.append(
-                RowProblem(name, None, name, f"expected a list of records, found {_kind_of(rows)}")
-            )
-            continue
-        for index, row in enumerate(rows):
-            reported = _parse_row(kind, index, row, recipient, problems)
-            if reported is None:
+    memo = _Memo()
+    with paused_gc():  # a download is hundreds of thousands of small acyclic objects
+        for raw_key, rows in sections.items():
+            name = str(raw_key).strip().lower()
+            if name not in ACTIONABLE_SECTIONS:
+                if name in ISD_SECTIONS:
+                    notes.append(f"{name}: ISD records are not actionable in IMS (OQ1); skipped")
+                else:
+                    unknown.append(shown(str(raw_key)))
                 continue
-            first = seen.get(reported.record.key.text)
-            if first is not None:
+            kind = RecordKind(name)
+            if rows is None:
+                continue
+            if not isinstance(rows, list):
                 problems.append(
                     RowProblem(
-                        name,
-                        index,
-                        section_keys(kind).number,
-                        f"the same document is also at {first[0]}[{first[1]}]",
-                        refused=False,
+                        name, None, name, f"expected a list of records, found {_kind_of(rows)}"
                     )
                 )
-            else:
-                seen[reported.record.key.text] = (name, index)
-            records.append(reported)
+                continue
+            for index, row in enumerate(rows):
+                if consume:
+                    rows[index] = None
+                reported = _parse_row(kind, index, row, recipient, problems, memo=memo)
+                if reported is None:
+                    continue
+                first = seen.get(reported.record.key.text)
+                if first is not None:
+                    problems.append(
+                        RowProblem(
+                            name,
+                            index,
+                            section_keys(kind).number,
+                            f"the same document is also at {name}[{first}]",
+                            refused=False,
+                        )
+                    )
+                else:
+                    seen[reported.record.key.text] = index
+                records.append(reported)
     if unknown:
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
         notes.append(f"not IMS sections, skipped: {', '.join(unknown[:10])}{more}")
@@ -184,6 +207,47 @@ def _parse_document(document: Any, recipient: str) -> ParsedFile:
         notes=tuple(notes),
         gstin=recipient,
     )
+
+
+class _Memo:
+    """Field values that repeat down a download (suppliers, dates, periods, states, names), read
+    once per file and shared by the records that hold them. Only values are kept: a text that
+    raises is read again on each row, so every row gets its own error.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, str], object] = {}
+        self._gstins: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
+
+    def read(self, field_name: str, raw: Any, read: Callable[[Any, str], _T]) -> _T:
+        """read(raw, field_name), once per distinct text `raw` of the field."""
+        if not isinstance(raw, str):
+            return read(raw, field_name)
+        key = (field_name, raw)
+        found = self._values.get(key, _MISSING)
+        if found is _MISSING:
+            found = read(raw, field_name)
+            if len(self._values) < _MEMO_LIMIT:
+                self._values[key] = found
+        return cast(_T, found)
+
+    def gstin(
+        self, raw: Any, field_name: str, warnings: list[RowProblem], where: tuple[str, int]
+    ) -> str:
+        """gstin_field, once per distinct text; its warning (wrong check character) every row."""
+        if not isinstance(raw, str):
+            return gstin_field(raw, field_name, warnings, where)
+        key = (field_name, raw)
+        found = self._gstins.get(key)
+        if found is None:
+            notes: list[RowProblem] = []
+            value = gstin_field(raw, field_name, notes, where)
+            found = (value, tuple(note.reason for note in notes))
+            if len(self._gstins) < _MEMO_LIMIT:
+                self._gstins[key] = found
+        for reason in found[1]:
+            warnings.append(RowProblem(where[0], where[1], field_name, reason, refused=False))
+        return found[0]
 
 
 def _recipient(gstin: str) -> str:
@@ -200,7 +264,7 @@ def _recipient(gstin: str) -> str:
 def _find_sections(document: Any) -> Mapping[str, Any] | None:
     """The object (bare or inside `data` wrappers) that has at least one IMS section key."""
     for body in wrapped_bodies(document):
-        if any(str(key).strip().lower() in IMS_SECTIONS for key in body):
+        if any(str(key).strip().lower() in ACTIONABLE_SECTIONS for key in body):
             return body
     return None
 
@@ -216,7 +280,7 @@ def _empty_answer(document: Any) -> str | None:
 
 
 def _no_sections_message(document: Any) -> str:
-    expected = f"an object with IMS sections ({', '.join(IMS_SECTIONS)})"
+    expected = f"an object with IMS sections ({', '.join(ACTIONABLE_SECTIONS)})"
     if isinstance(document, list):
         return f"the file is a JSON list, expected {expected}"
     if not isinstance(document, Mapping):
@@ -258,6 +322,8 @@ def _parse_row(
     row: Any,
     recipient: str,
     problems: list[RowProblem],
+    *,
+    memo: _Memo,
 ) -> ReportedRecord | None:
     section = kind.value
     if not isinstance(row, Mapping):
@@ -265,7 +331,7 @@ def _parse_row(
         return None
     warnings: list[RowProblem] = []
     try:
-        reported = _read_row(kind, index, row, recipient, warnings)
+        reported = _read_row(kind, index, row, recipient, warnings, memo=memo)
     except RowError as exc:
         problems.append(RowProblem(section, index, exc.field_name, exc.reason))
         return None
@@ -282,6 +348,8 @@ def _read_row(
     row: Mapping[str, Any],
     recipient: str,
     warnings: list[RowProblem],
+    *,
+    memo: _Memo,
 ) -> ReportedRecord:
     section = kind.value
     where = (section, index)
@@ -290,9 +358,9 @@ def _read_row(
         warnings.append(RowProblem(section, index, field_name, reason, refused=False))
 
     keys = section_keys(kind)
-    supplier = _supplier(kind, row, warnings, where)
+    supplier = _supplier(kind, row, warnings, where, memo)
     number = _number(row.get(keys.number), keys.number, warn)
-    document_date = gst_date(row.get(keys.date), keys.date)
+    document_date = memo.read(keys.date, row.get(keys.date), gst_date)
     original: OriginalRef | None = None
     if kind.is_amendment:
         original = _original(
@@ -300,8 +368,8 @@ def _read_row(
         )
 
     taxes, taxable_value, value = _amounts(kind, row, warn)
-    supplier_period = _period(row, kind)
-    status = _filing_status(row.get("srcfilstatus"), warn)
+    supplier_period = _period(row, kind, memo)
+    status = _filing_status(row.get("srcfilstatus"), warn, memo)
     # The download does not say when the supplier filed, so a Filed record's 2B period is taken
     # to be the supplier's return period `rtnprd` (R6.3 would need the filing date; for a QRMP
     # quarterly GSTR-1 the rtnprd is the quarter's last month, which is also its 2B period).
@@ -327,34 +395,38 @@ def _read_row(
         taxable_value=taxable_value,
         taxes=taxes,
         two_b_period=two_b_period,
-        source_form=optional_text(row.get("srcform")) or "R1",
+        source_form=memo.read("srcform", row.get("srcform"), _text) or "R1",
         filing_status=status,
         original=original,
         pending_blocked=_pending_blocked(row),
-        place_of_supply=_place_of_supply(row.get("pos"), warn),
-        invoice_type=optional_text(row.get("inv_typ")),
+        place_of_supply=_place_of_supply(row.get("pos"), warn, memo),
+        invoice_type=memo.read("inv_typ", row.get("inv_typ"), _text),
         supplier_period=supplier_period,
     )
     return ReportedRecord(
         record=record,
-        supplier_name=optional_text(row.get("trdnm")),
-        portal_action=_action(row.get("action"), warn),
+        supplier_name=memo.read("trdnm", row.get("trdnm"), _text),
+        portal_action=_action(row.get("action"), warn, memo),
         portal_hash=optional_text(row.get("hash")),
         remarks=optional_text(row.get("remarks")),
     )
 
 
 def _supplier(
-    kind: RecordKind, row: Mapping[str, Any], warnings: list[RowProblem], where: tuple[str, int]
+    kind: RecordKind,
+    row: Mapping[str, Any],
+    warnings: list[RowProblem],
+    where: tuple[str, int],
+    memo: _Memo,
 ) -> str:
     if kind.original_kind is RecordKind.BILL_OF_ENTRY:
         return _port_code(row.get("portcd"))
     if kind.original_kind is RecordKind.SEZ_BILL_OF_ENTRY:
         for name in ("sgstin", "stin", "ctin"):
             if not is_blank(row.get(name)):
-                return gstin_field(row.get(name), name, warnings, where)
+                return memo.gstin(row.get(name), name, warnings, where)
         return _port_code(row.get("portcd"))
-    return gstin_field(row.get("stin"), "stin", warnings, where)
+    return memo.gstin(row.get("stin"), "stin", warnings, where)
 
 
 def _port_code(value: Any) -> str:
@@ -407,15 +479,18 @@ def _original(
 
 def _amount(row: Mapping[str, Any], names: tuple[str, ...], default: Decimal | None) -> Decimal:
     """The amount under the first of `names` that the row fills."""
-    name = next((n for n in names if row.get(n) is not None and row.get(n) != ""), names[0])
-    return amount(row.get(name), name, default=default)
+    for name in names:
+        value = row.get(name)
+        if value is not None and value != "":
+            return amount(value, name, default=default)
+    return amount(row.get(names[0]), names[0], default=default)
 
 
 def _amounts(
     kind: RecordKind, row: Mapping[str, Any], warn: Callable[[str, str], None]
 ) -> tuple[TaxAmounts, Decimal, Decimal]:
     head_keys = _IMPORT_HEAD_KEYS if kind.is_import else _HEAD_KEYS
-    igst, cgst, sgst, cess = (_amount(row, names, ZERO) for names in head_keys)
+    igst, cgst, sgst, cess = [_amount(row, names, ZERO) for names in head_keys]
     taxable_value = _amount(row, ("txval",), ZERO)
     taxes = TaxAmounts(igst=igst, cgst=cgst, sgst=sgst, cess=cess)
     if not is_blank(row.get("val")):
@@ -424,29 +499,34 @@ def _amounts(
         value = taxable_value + taxes.total
         if not kind.is_import:
             warn("val", "missing: taken as taxable value + tax")
-    named = {"val": value, "txval": taxable_value, **taxes.as_dict()}
-    for name, number in named.items():
-        if number < 0:
-            warn(name, f"{number} is negative; the portal sends positive amounts")
+    if min(value, taxable_value, igst, cgst, sgst, cess) < 0:
+        named = {"val": value, "txval": taxable_value, **taxes.as_dict()}
+        for name, number in named.items():
+            if number < 0:
+                warn(name, f"{number} is negative; the portal sends positive amounts")
     return taxes, taxable_value, value
 
 
-def _period(row: Mapping[str, Any], kind: RecordKind) -> ReturnPeriod | None:
+def _period(row: Mapping[str, Any], kind: RecordKind, memo: _Memo) -> ReturnPeriod | None:
     names = ("rtnprd", "itcprd") if kind.is_import else ("rtnprd",)
     name = next((n for n in names if not is_blank(row.get(n))), names[0])
-    return optional_period(row.get(name), name)
+    return memo.read(name, row.get(name), optional_period)
 
 
-def _filing_status(value: Any, warn: Callable[[str, str], None]) -> FilingStatus:
+def _filing_status(value: Any, warn: Callable[[str, str], None], memo: _Memo) -> FilingStatus:
     if is_blank(value):
         return FilingStatus.FILED  # imports and older files carry no status
     try:
-        return FilingStatus.parse(str(value))
+        return memo.read("srcfilstatus", value, _status)
     except ImsDomainError:
         # Only Filed / Not Filed (and one integrator's SAVED) are known; an unknown spelling is
         # more likely a new name for a filed state than for a draft (module doc).
         warn("srcfilstatus", f"{shown(value)} is not 'Filed' or 'Not Filed'; taken as Filed")
         return FilingStatus.FILED
+
+
+def _status(value: Any, _field_name: str) -> FilingStatus:
+    return FilingStatus.parse(str(value))
 
 
 def _pending_blocked(row: Mapping[str, Any]) -> bool | None:
@@ -457,21 +537,29 @@ def _pending_blocked(row: Mapping[str, Any]) -> bool | None:
     return None
 
 
-def _place_of_supply(value: Any, warn: Callable[[str, str], None]) -> str | None:
+def _place_of_supply(value: Any, warn: Callable[[str, str], None], memo: _Memo) -> str | None:
     try:
-        return state_code(value)
+        return memo.read("pos", value, state_code)
     except RowError as exc:
         warn(exc.field_name, f"{exc.reason}; ignored")
         return None
 
 
-def _action(value: Any, warn: Callable[[str, str], None]) -> Action | None:
+def _action(value: Any, warn: Callable[[str, str], None], memo: _Memo) -> Action | None:
     if is_blank(value):
         return None
-    action = action_word(value)
+    action = memo.read("action", value, _action_word)
     if action is None:
         warn(
             "action",
             f"{shown(value)} is not A, R, P or N; the portal's action is taken as unknown",
         )
     return action
+
+
+def _action_word(value: Any, _field_name: str) -> Action | None:
+    return action_word(value)
+
+
+def _text(value: Any, _field_name: str) -> str | None:
+    return optional_text(value)

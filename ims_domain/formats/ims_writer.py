@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ims_domain.formats.fields import gst_date_text, yes_no
-from ims_domain.formats.ims_json import IMS_SECTIONS, section_keys
+from ims_domain.formats.ims_json import ACTIONABLE_SECTIONS, section_keys
 from ims_domain.formats.jsonio import encode_json
 from ims_domain.records import FilingStatus, Record, RecordKind, ReportedRecord
 
@@ -27,7 +27,7 @@ def write_ims(records: Sequence[ReportedRecord]) -> bytes:
             sections[kind.value] = rows
     if not sections:
         # Nothing to list: every section empty, so the file still reads as an IMS download.
-        sections = {section: [] for section in IMS_SECTIONS}
+        sections = {section: [] for section in ACTIONABLE_SECTIONS}
     return encode_json(sections, indent=True)
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ims_domain.errors import ImsDomainError
 from ims_domain.periods import (
-    IMS_START,
+    FIRST_IMS_PERIOD,
     IST,
     NEW_PENDING_RULES_FROM,
     QRMP_STATE_GROUP_A,
@@ -525,7 +525,7 @@ def test_tax_period_last_month() -> None:
 
 def test_R1_8_ims_era_starts_with_2b_period_oct_2024() -> None:
     """R1.8: records of 2B period Sep-2024 or earlier never appear in IMS."""
-    assert ReturnPeriod(2024, 10) == IMS_START
+    assert ReturnPeriod(2024, 10) == FIRST_IMS_PERIOD
     assert in_ims_era(p("102024"))
     assert not in_ims_era(p("092024"))
 

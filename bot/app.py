@@ -1,0 +1,135 @@
+"""The one place that builds the Telegram `Application` and runs it (polling or webhook)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import files, inbox, onboarding, texts
+from bot.callbacks import BadCallback, Callback, decode
+from bot.deps import Deps
+from bot.store import in_store
+from storage.errors import UseCaseError
+from storage.settings import Settings
+from storage.taxpayers import ensure_user
+
+log = logging.getLogger(__name__)
+
+TapHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Callback], Awaitable[str]]
+TAPS: dict[str, TapHandler] = {
+    "db": inbox.on_dashboard,
+    "ls": inbox.on_list,
+    "cd": inbox.on_card,
+    "ac": inbox.on_action,
+    "cr": inbox.on_confirm_reject,
+    "rd": inbox.on_reduction,
+    "rm": inbox.on_skip_remark,
+    "bk": inbox.on_bulk,
+    "by": inbox.on_bulk_yes,
+    "un": inbox.on_undo,
+    "gs": onboarding.gstin_chosen,
+    "tr": onboarding.member_removed,
+    "up": files.on_uploaded,
+}
+
+
+async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every button tap: decode, re-check everything in the use case, and always answer."""
+    query = update.callback_query
+    if query is None:
+        return
+    toast, alert = "", False
+    try:
+        tap = decode(query.data, frozenset(TAPS))
+        toast = await TAPS[tap.verb](update, context, tap)
+    except BadCallback:
+        toast, alert = texts.UNKNOWN_TAP, True
+    except UseCaseError as exc:
+        toast, alert = str(exc), True
+    except Exception:
+        log.exception("tap %r failed", query.data)
+        toast, alert = texts.ERROR, True
+    finally:
+        # The user must never wait on a spinning button, whatever happened above.
+        await query.answer(toast[:200] or None, show_alert=alert)
+
+
+async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Keep each user's name current (once per process), so cards say who acted."""
+    user = update.effective_user
+    known: set[int] = context.bot_data.setdefault("known_users", set())
+    if user is None or user.id in known:
+        return
+    name = user.first_name or user.full_name
+    deps = context.bot_data["deps"]
+    await in_store(
+        deps.engine, lambda s: ensure_user(s, user_id=user.id, name=name, now=datetime.now(UTC))
+    )
+    known.add(user.id)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log any failure without the bot token, and tell the user something went wrong."""
+    log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_message and not update.callback_query:
+        await update.effective_message.reply_text(texts.ERROR)
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    deps: Deps = application.bot_data["deps"]
+    me = await application.bot.get_me()
+    application.bot_data["deps"] = Deps(
+        deps.engine, deps.rulebook, deps.settings, me.username or ""
+    )
+    await application.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
+
+
+def build_application(
+    settings: Settings, engine: Engine, *, rate_limit: bool = True
+) -> Application:  # type: ignore[type-arg]
+    """The bot, wired to the store; `rate_limit=False` only for tests of other things."""
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    if not token:
+        raise InvalidToken("TELEGRAM_BOT_TOKEN is not set")
+    builder = ApplicationBuilder().token(token).post_init(_post_init).concurrent_updates(True)
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url.rstrip("/") + "/bot")
+    if settings.telegram_file_base_url:
+        builder = builder.base_file_url(settings.telegram_file_base_url.rstrip("/") + "/file/bot")
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
+    application = builder.build()
+    application.bot_data["deps"] = Deps(engine, settings.rulebook(), settings)
+    add = application.add_handler
+    # Group -1 runs before the handlers of group 0 and does not stop them.
+    add(TypeHandler(Update, remember_user), group=-1)
+    add(CommandHandler("start", onboarding.start))
+    add(CommandHandler("help", onboarding.help_command))
+    add(CommandHandler("addgstin", onboarding.add_gstin))
+    add(CommandHandler("gstin", onboarding.gstin_menu))
+    add(CommandHandler("invite", onboarding.invite))
+    add(CommandHandler("team", onboarding.team))
+    add(CommandHandler("inbox", inbox.inbox_command))
+    add(CommandHandler("export", files.export_command))
+    add(CommandHandler("report", files.report_command))
+    add(CallbackQueryHandler(on_tap))
+    add(MessageHandler(filters.Document.ALL, files.on_document))
+    add(MessageHandler(filters.TEXT & ~filters.COMMAND, inbox.on_remark_text))
+    application.add_error_handler(on_error)
+    return application

@@ -1,0 +1,665 @@
+"""The inbox: dashboard, paged lists, record cards, actions with remarks, bulk and undo.
+
+One screen per context, edited in place. Every tap goes through `bot.app.on_tap`, which answers
+it; the functions here return the toast text. Nothing in callback data is trusted: each use case
+checks membership, role and record version again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.callbacks import Callback, encode
+from bot.deps import Deps, deps_of
+from bot.store import in_store
+from ims_domain.actions import ActionRequest, ItcReduction
+from ims_domain.records import Action, RecordKind, reduction_base
+from storage.access import Actor
+from storage.acting import act_on_record, decision_for, load_record, original_of
+from storage.bulk import apply_bulk, preview_bulk, undo_bulk
+from storage.convert import record_of
+from storage.errors import StaleRecord, UseCaseError
+from storage.filters import RecordFilter
+from storage.models import Channel, Taxpayer
+from storage.queries import InboxCursor, InboxItem, dashboard, inbox_page
+from storage.taxpayers import active_taxpayer
+
+PAGE = 8
+CREDIT_NOTES = "C"  # the list of credit notes, whatever their status
+LISTS = {"N": Action.NO_ACTION, "P": Action.PENDING, "A": Action.ACCEPT, "R": Action.REJECT}
+
+
+@dataclass(frozen=True)
+class Screen:
+    """A message's text and buttons."""
+
+    text: str
+    buttons: list[list[InlineKeyboardButton]]
+
+    @property
+    def markup(self) -> InlineKeyboardMarkup | None:
+        """The inline keyboard, if any."""
+        return InlineKeyboardMarkup(self.buttons) if self.buttons else None
+
+
+def _button(label: str, verb: str, *args: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=encode(verb, *args))
+
+
+def _active(session: Session, user_id: int) -> Taxpayer:
+    found = active_taxpayer(session, user_id=user_id)
+    if found is None:
+        raise UseCaseError(texts.NO_GSTIN if not session else texts.PICK_GSTIN)
+    return found[0]
+
+
+def _filter_for(list_code: str) -> RecordFilter:
+    if list_code == CREDIT_NOTES:
+        return RecordFilter(kinds=(RecordKind.CREDIT_NOTE, RecordKind.CREDIT_NOTE_AMENDMENT))
+    return RecordFilter(status=LISTS[list_code])
+
+
+# --- dashboard ----------------------------------------------------------------------------
+
+
+def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
+    """Counts and tax per status, the next GSTR-2B, with buttons that open the lists."""
+    taxpayer = _active(session, user_id)
+    board = dashboard(
+        session,
+        actor=Actor.user(user_id),
+        gstin=taxpayer.gstin,
+        rulebook=deps.rulebook,
+        now=datetime.now(UTC),
+    )
+    lines = [
+        texts.DASHBOARD_HEAD.format(taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin)
+    ]
+    if not board.totals:
+        return Screen("\n".join([*lines, texts.DASHBOARD_EMPTY]), [])
+    upcoming = board.next_generation
+    if upcoming:
+        when = texts.DASHBOARD_NEXT if upcoming.days_left else texts.DASHBOARD_NEXT_TODAY
+        lines.append(
+            when.format(
+                period=upcoming.period.label,
+                day=texts.day(upcoming.generation_date),
+                days=upcoming.days_left,
+            )
+        )
+    for action in (Action.NO_ACTION, Action.PENDING, Action.ACCEPT, Action.REJECT):
+        lines.append(
+            texts.DASHBOARD_LINE.format(
+                icon=texts.STATUS_ICON[action],
+                status=texts.STATUS_NAME[action],
+                count=board.count(action=action),
+                tax=texts.inr(board.taxes(action=action).total),
+            )
+        )
+    if upcoming and upcoming.no_action_count:
+        lines.append(
+            texts.DASHBOARD_DEEMED.format(
+                count=upcoming.no_action_count,
+                tax=texts.inr(upcoming.no_action_taxes.total),
+                day=texts.day(upcoming.generation_date),
+            )
+        )
+    if board.pending_credit_notes:
+        lines.append(texts.DASHBOARD_CREDIT.format(count=board.pending_credit_notes))
+    no_action = board.count(action=Action.NO_ACTION)
+    buttons = [
+        [_button(texts.BUTTON_REVIEW.format(count=no_action), "ls", "N", "-")],
+        [
+            _button(
+                texts.BUTTON_STATUS.format(
+                    status=texts.STATUS_NAME[a], count=board.count(action=a)
+                ),
+                "ls",
+                code,
+                "-",
+            )
+            for code, a in (("P", Action.PENDING), ("A", Action.ACCEPT), ("R", Action.REJECT))
+        ],
+        [_button("Credit notes", "ls", CREDIT_NOTES, "-")],
+    ]
+    return Screen("\n".join(lines), buttons)
+
+
+async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/inbox: the dashboard as a new message."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    deps = deps_of(context)
+    try:
+        screen = await in_store(
+            deps.engine, lambda s: dashboard_screen(s, user_id=user.id, deps=deps)
+        )
+    except UseCaseError as exc:
+        await message.reply_text(texts.esc(exc), parse_mode=ParseMode.HTML)
+        return
+    await message.reply_text(screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup)
+
+
+# --- lists and cards ------------------------------------------------------------------------
+
+
+def list_screen(session: Session, *, user_id: int, list_code: str, cursor: str) -> Screen:
+    """A page of one list, with a button per record, Next, and the bulk actions."""
+    taxpayer = _active(session, user_id)
+    after = InboxCursor.decode(cursor) if cursor != "-" else None
+    page = inbox_page(
+        session,
+        actor=Actor.user(user_id),
+        gstin=taxpayer.gstin,
+        record_filter=_filter_for(list_code),
+        after=after,
+        limit=PAGE,
+    )
+    title = "Credit notes" if list_code == CREDIT_NOTES else texts.STATUS_NAME[LISTS[list_code]]
+    more = " (more on the next page)" if page.next_cursor else ""
+    lines = [texts.LIST_HEAD.format(status=title, count=len(page.items), more=more)]
+    if not page.items:
+        lines.append(texts.LIST_EMPTY)
+    buttons = []
+    for item in page.items:
+        lines.append(_list_line(item))
+        buttons.append([_button(f"{item.kind.label} {item.number}", "cd", item.record_id)])
+    navigation = []
+    if after is not None:
+        navigation.append(_button(texts.BUTTON_FIRST, "ls", list_code, "-"))
+    if page.next_cursor:
+        navigation.append(_button(texts.BUTTON_NEXT, "ls", list_code, page.next_cursor.encode()))
+    if navigation:
+        buttons.append(navigation)
+    if page.items:
+        buttons.append(
+            [
+                _button(texts.ACTION_VERB[a] + " all", "bk", list_code, a.value)
+                for a in texts.ACTION_VERB
+                if a.value != list_code
+            ]
+        )
+    buttons.append([_button(texts.BUTTON_BACK, "db")])
+    return Screen("\n".join(lines), buttons)
+
+
+def _list_line(item: InboxItem) -> str:
+    return texts.LIST_LINE.format(
+        icon=texts.STATUS_ICON[item.action],
+        kind=item.kind.label,
+        number=texts.esc(item.number),
+        supplier=texts.esc(item.supplier_name or item.supplier_gstin),
+        tax=texts.inr(item.taxes.total),
+    )
+
+
+def card_screen(session: Session, *, user_id: int, record_id: int, note: str = "") -> Screen:
+    """One record as a card with its action buttons (carrying the version it shows)."""
+    taxpayer = _active(session, user_id)
+    page = inbox_page(
+        session,
+        actor=Actor.user(user_id),
+        gstin=taxpayer.gstin,
+        record_filter=RecordFilter(record_ids=(record_id,)),
+        limit=1,
+    )
+    if not page.items:
+        raise UseCaseError("That record is not in this GSTIN's inbox.")
+    item = page.items[0]
+    by = ""
+    if item.action is not Action.NO_ACTION and item.action_at:
+        who = item.action_by_name or (
+            "deemed acceptance" if item.deemed else (item.action_channel or "")
+        )
+        by = texts.CARD_BY.format(who=texts.esc(who), at=texts.when(item.action_at))
+    text = texts.CARD.format(
+        kind=texts.kind_name(item.kind),
+        number=texts.esc(item.number),
+        day=texts.day(item.document_date),
+        supplier=texts.esc(item.supplier_name or ""),
+        supplier_gstin=item.supplier_gstin,
+        taxable=texts.inr(item.value - item.taxes.total),
+        taxes=texts.tax_line(item.taxes),
+        value=texts.inr(item.value),
+        period=item.counts_in_period.label if item.counts_in_period else "not filed yet",
+        icon=texts.STATUS_ICON[item.action],
+        status=texts.STATUS_NAME[item.action],
+        by=by,
+        remarks=texts.CARD_REMARKS.format(remarks=texts.esc(item.remarks)) if item.remarks else "",
+    )
+    v = item.version
+    buttons = [
+        [
+            _button(texts.BUTTON_ACCEPT, "ac", record_id, v, "A"),
+            _button(texts.BUTTON_REJECT, "ac", record_id, v, "R"),
+            _button(texts.BUTTON_PENDING, "ac", record_id, v, "P"),
+        ],
+        [_button(texts.BUTTON_RESET, "ac", record_id, v, "N"), _button(texts.BUTTON_BACK, "db")],
+    ]
+    return Screen(f"{text}\n\n{note}".rstrip(), buttons)
+
+
+# --- acting ------------------------------------------------------------------------------
+
+
+async def edit(update: Update, screen: Screen) -> None:
+    """Replace the tapped message with `screen`."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        with unchanged_is_fine():
+            await query.edit_message_text(
+                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup
+            )
+
+
+@contextmanager
+def unchanged_is_fine() -> Iterator[None]:
+    """Redrawing a screen that did not change (a refused tap, a double tap) is not an error."""
+    try:
+        yield
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the rules say about a tapped action, with what the screens need to show."""
+
+    state: str  # "ok", "stale" or "refused"
+    reason: str = ""
+    label: str = ""  # "credit note CN-31"
+    supplier: str = ""
+    kind: RecordKind | None = None
+    specified: bool = False
+    base: str = ""  # the full ITC reduction or supplier add-back, formatted
+    rules: tuple[str, ...] = ()
+
+
+def propose(
+    session: Session, *, user_id: int, record_id: int, version: int, action: Action, deps: Deps
+) -> Proposal:
+    """Check a tapped action against the rules before asking anything more."""
+    taxpayer = _active(session, user_id)
+    row = load_record(session, taxpayer=taxpayer, record_id=record_id)
+    if row.version != version:
+        return Proposal("stale")
+    decision = decision_for(
+        session,
+        taxpayer=taxpayer,
+        row=row,
+        request=ActionRequest(action),
+        rulebook=deps.rulebook,
+        now=datetime.now(UTC),
+    )
+    if not decision.allowed:
+        return Proposal("refused", decision.reason)
+    record = record_of(row, taxpayer.gstin)
+    base = reduction_base(record, original_of(session, taxpayer=taxpayer, record=record))
+    return Proposal(
+        "ok",
+        decision.reason,
+        label=f"{record.kind.label} {texts.esc(record.number)}",
+        supplier=texts.esc(row.supplier_name or row.supplier_gstin),
+        kind=record.kind,
+        specified=decision.specified,
+        base=texts.inr(base.total),
+        rules=decision.rules,
+    )
+
+
+async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """Accept / Reject / Pending / Reset on a card: some need a confirmation or a remark first."""
+    user = update.effective_user
+    assert user is not None
+    deps = deps_of(context)
+    record_id, version, action = tap.int_arg(0), tap.int_arg(1), Action(tap.arg(2))
+    proposal = await in_store(
+        deps.engine,
+        lambda s: propose(
+            s, user_id=user.id, record_id=record_id, version=version, action=action, deps=deps
+        ),
+    )
+    if proposal.state == "stale":  # apply() tells who changed it and redraws the card
+        return await apply(update, context, record_id, version, ActionRequest(action))
+    if proposal.state == "refused":
+        return proposal.reason
+    is_note = proposal.kind is not None and proposal.kind.is_credit_note
+    if action is Action.REJECT and is_note and proposal.specified:
+        # Irreversible for the supplier's tax: ask twice, and say why (R4.4).
+        text = texts.CONFIRM_CN_REJECT.format(
+            label=proposal.label, amount=proposal.base, supplier=proposal.supplier
+        )
+        buttons = [
+            [
+                _button(texts.BUTTON_CONFIRM_REJECT, "cr", record_id, version),
+                _button(texts.BUTTON_CANCEL, "cd", record_id),
+            ]
+        ]
+        await edit(update, Screen(text, buttons))
+        return texts.PLEASE_CONFIRM
+    # R4.2: from the Oct-2025 2B period the recipient declares how much ITC the note reduces.
+    if action is Action.ACCEPT and proposal.specified and "R4.2" in proposal.rules:
+        text = texts.ASK_REDUCTION.format(label=proposal.label, amount=proposal.base)
+        await edit(
+            update,
+            Screen(
+                text,
+                [
+                    [_button(texts.BUTTON_REDUCE_FULL, "rd", record_id, version, "F")],
+                    [_button(texts.BUTTON_REDUCE_NONE, "rd", record_id, version, "N")],
+                    [_button(texts.BUTTON_CANCEL, "cd", record_id)],
+                ],
+            ),
+        )
+        return texts.PLEASE_CHOOSE
+    if action in (Action.REJECT, Action.PENDING):
+        return await ask_remark(
+            update, context, Pending(record_id, version, action, "-", proposal.label)
+        )
+    return await apply(update, context, record_id, version, ActionRequest(action))
+
+
+async def on_confirm_reject(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback
+) -> str:
+    """The second tap of a credit-note rejection: now ask for the remark."""
+    return await ask_remark(
+        update, context, Pending(tap.int_arg(0), tap.int_arg(1), Action.REJECT, "-", "credit note")
+    )
+
+
+async def on_reduction(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """Full reduction applies at once; nil needs a remark (OQ10)."""
+    record_id, version, choice = tap.int_arg(0), tap.int_arg(1), tap.arg(2)
+    if choice == "F":
+        return await apply(
+            update, context, record_id, version, ActionRequest(Action.ACCEPT, ItcReduction.full())
+        )
+    return await ask_remark(
+        update, context, Pending(record_id, version, Action.ACCEPT, "N", "credit note")
+    )
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An action waiting for its remark (kept in user_data until the next text or a tap)."""
+
+    record_id: int
+    version: int
+    action: Action
+    reduction: str  # "N" for a nil ITC reduction, "-" otherwise
+    label: str
+    chat_id: int | None = None
+    message_id: int | None = None
+
+    def request(self, remarks: str | None) -> ActionRequest:
+        """The action request with the remark given."""
+        nil = ItcReduction.none() if self.reduction == "N" else None
+        return ActionRequest(self.action, nil, remarks)
+
+
+async def ask_remark(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting: Pending) -> str:
+    """Ask for an optional remark; the next text message from this user is it."""
+    assert context.user_data is not None
+    query = update.callback_query
+    message = query.message if query else None
+    if message is not None:
+        waiting = replace(waiting, chat_id=message.chat.id, message_id=message.message_id)
+    context.user_data["remark_for"] = waiting
+    verb = texts.ACTION_VERB.get(waiting.action, "Accept")
+    text = texts.ASK_REMARKS.format(verb=verb, label=waiting.label)
+    skip = _button(
+        texts.BUTTON_SKIP,
+        "rm",
+        waiting.record_id,
+        waiting.version,
+        waiting.action.value,
+        waiting.reduction,
+    )
+    required = waiting.reduction == "N"  # OQ10: a nil reduction needs a remark
+    buttons = (
+        [[_button(texts.BUTTON_CANCEL, "cd", waiting.record_id)]]
+        if required
+        else [[skip], [_button(texts.BUTTON_CANCEL, "cd", waiting.record_id)]]
+    )
+    await edit(update, Screen(text, buttons))
+    return texts.SEND_REMARK
+
+
+async def on_skip_remark(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """Apply the action without a remark."""
+    if context.user_data is not None:
+        context.user_data.pop("remark_for", None)
+    waiting = Pending(tap.int_arg(0), tap.int_arg(1), Action(tap.arg(2)), tap.arg(3), "")
+    return await apply(update, context, waiting.record_id, waiting.version, waiting.request(None))
+
+
+async def on_remark_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text message while a remark is awaited: apply the action with it."""
+    message = update.effective_message
+    if message is None or context.user_data is None:
+        return
+    waiting = context.user_data.pop("remark_for", None)
+    if not isinstance(waiting, Pending):
+        await message.reply_text(texts.NOT_EXPECTING_TEXT)
+        return
+    toast = await apply(
+        update,
+        context,
+        waiting.record_id,
+        waiting.version,
+        waiting.request(message.text),
+        chat_id=waiting.chat_id,
+        message_id=waiting.message_id,
+    )
+    await message.reply_text(texts.esc(toast), parse_mode=ParseMode.HTML)
+
+
+async def apply(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    record_id: int,
+    version: int,
+    request: ActionRequest,
+    *,
+    chat_id: int | None = None,
+    message_id: int | None = None,
+) -> str:
+    """Run the action; redraw the card (also when stale or refused) and return the toast."""
+    user = update.effective_user
+    assert user is not None
+    deps = deps_of(context)
+
+    def act(session: Session) -> str:
+        taxpayer = _active(session, user.id)
+        act_on_record(
+            session,
+            actor=Actor.user(user.id, Channel.BOT),
+            gstin=taxpayer.gstin,
+            record_id=record_id,
+            expected_version=version,
+            request=request,
+            rulebook=deps.rulebook,
+            now=datetime.now(UTC),
+        )
+        return texts.ACTION_DONE[request.action]
+
+    try:
+        toast = await in_store(deps.engine, act)
+    except StaleRecord as exc:
+        toast = str(exc)
+    except UseCaseError as exc:
+        toast = str(exc)
+    screen = await in_store(
+        deps.engine, lambda s: card_screen(s, user_id=user.id, record_id=record_id)
+    )
+    if chat_id is not None and message_id is not None:
+        with unchanged_is_fine():
+            await context.bot.edit_message_text(
+                screen.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=screen.markup,
+            )
+    else:
+        await edit(update, screen)
+    return toast
+
+
+# --- bulk ----------------------------------------------------------------------------------
+
+
+async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """ "Accept all N" on a list: show count and tax, and ask to confirm."""
+    user = update.effective_user
+    assert user is not None
+    deps = deps_of(context)
+    list_code, action = tap.arg(0), Action(tap.arg(1))
+
+    def preview(session: Session):  # type: ignore[no-untyped-def]
+        taxpayer = _active(session, user.id)
+        return preview_bulk(
+            session,
+            actor=Actor.user(user.id),
+            gstin=taxpayer.gstin,
+            record_filter=_filter_for(list_code),
+            action=action,
+            rulebook=deps.rulebook,
+            now=datetime.now(UTC),
+        )
+
+    result = await in_store(deps.engine, preview)
+    verb = texts.ACTION_VERB[action].lower()
+    skipped = texts.BULK_SKIPPED.format(count=result.skipped) if result.skipped else ""
+    text = texts.BULK_CONFIRM.format(
+        verb=texts.ACTION_VERB[action],
+        count=result.count,
+        tax=texts.inr(result.taxes.total),
+        skipped=skipped,
+    )
+    buttons = [
+        [
+            _button(
+                texts.BUTTON_BULK_YES.format(verb=verb, count=result.count),
+                "by",
+                list_code,
+                action.value,
+            )
+        ],
+        [_button(texts.BUTTON_CANCEL, "ls", list_code, "-")],
+    ]
+    await edit(update, Screen(text, buttons if result.count else buttons[1:]))
+    return "Please confirm"
+
+
+async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """Apply the bulk action; the summary carries an Undo button."""
+    user = update.effective_user
+    assert user is not None
+    deps = deps_of(context)
+    list_code, action = tap.arg(0), Action(tap.arg(1))
+
+    def run(session: Session):  # type: ignore[no-untyped-def]
+        taxpayer = _active(session, user.id)
+        return apply_bulk(
+            session,
+            actor=Actor.user(user.id, Channel.BULK),
+            gstin=taxpayer.gstin,
+            record_filter=_filter_for(list_code),
+            action=action,
+            rulebook=deps.rulebook,
+            now=datetime.now(UTC),
+        )
+
+    done = await in_store(deps.engine, run)
+    minutes = int(deps.rulebook.undo_window.total_seconds() // 60)
+    text = texts.BULK_DONE.format(
+        done=texts.ACTION_DONE[action],
+        count=done.count,
+        tax=texts.inr(done.taxes.total),
+        minutes=minutes,
+    )
+    await edit(
+        update,
+        Screen(
+            text,
+            [[_button(texts.BUTTON_UNDO, "un", done.bulk_id)], [_button(texts.BUTTON_BACK, "db")]],
+        ),
+    )
+    return texts.ACTION_DONE[action]
+
+
+async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """Undo a bulk action (refused once the window passed or a record changed)."""
+    user = update.effective_user
+    assert user is not None
+    deps = deps_of(context)
+    bulk_id = tap.int_arg(0)
+
+    def run(session: Session) -> int:
+        taxpayer = _active(session, user.id)
+        return undo_bulk(
+            session,
+            actor=Actor.user(user.id),
+            gstin=taxpayer.gstin,
+            bulk_id=bulk_id,
+            rulebook=deps.rulebook,
+            now=datetime.now(UTC),
+        )
+
+    count = await in_store(deps.engine, run)
+    text = texts.UNDONE.format(count=count)
+    await edit(update, Screen(text, [[_button(texts.BUTTON_BACK, "db")]]))
+    return text
+
+
+async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """Open a list page in place."""
+    user = update.effective_user
+    assert user is not None
+    list_code = tap.arg(0)
+    if list_code not in LISTS and list_code != CREDIT_NOTES:
+        raise UseCaseError(texts.UNKNOWN_TAP)
+    screen = await in_store(
+        deps_of(context).engine,
+        lambda s: list_screen(s, user_id=user.id, list_code=list_code, cursor=tap.arg(1)),
+    )
+    await edit(update, screen)
+    return ""
+
+
+async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """Open a record's card in place."""
+    user = update.effective_user
+    assert user is not None
+    record_id = tap.int_arg(0)
+    if context.user_data is not None:
+        context.user_data.pop("remark_for", None)
+    screen = await in_store(
+        deps_of(context).engine, lambda s: card_screen(s, user_id=user.id, record_id=record_id)
+    )
+    await edit(update, screen)
+    return ""
+
+
+async def on_dashboard(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """Back to the dashboard, in place."""
+    user = update.effective_user
+    assert user is not None
+    deps = deps_of(context)
+    screen = await in_store(deps.engine, lambda s: dashboard_screen(s, user_id=user.id, deps=deps))
+    await edit(update, screen)
+    return ""

@@ -1,0 +1,215 @@
+"""Every text the bot shows, in one place, so a translation can be added beside it.
+
+Money as ₹1,23,456.00, dates as 14-Nov-2025, times in IST. Anything that comes from a user or a
+file is HTML-escaped before it is put in a message (`esc`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from html import escape
+
+from ims_domain.money import TaxAmounts, format_date, format_inr
+from ims_domain.periods import IST
+from ims_domain.records import Action, RecordKind
+
+STATUS_ICON = {
+    Action.NO_ACTION: "⏳",
+    Action.PENDING: "⏸",
+    Action.ACCEPT: "✅",
+    Action.REJECT: "❌",
+}
+STATUS_NAME = {
+    Action.NO_ACTION: "No action",
+    Action.PENDING: "Pending",
+    Action.ACCEPT: "Accepted",
+    Action.REJECT: "Rejected",
+}
+ACTION_DONE = {
+    Action.ACCEPT: "Accepted",
+    Action.REJECT: "Rejected",
+    Action.PENDING: "Kept pending",
+    Action.NO_ACTION: "Back to no action",
+}
+ACTION_VERB = {Action.ACCEPT: "Accept", Action.REJECT: "Reject", Action.PENDING: "Pending"}
+
+COMMANDS = [
+    ("inbox", "Your IMS inbox: what needs action"),
+    ("gstin", "Pick the GSTIN to work on"),
+    ("export", "The action file to upload on the GST portal"),
+    ("report", "The inbox as a CSV file"),
+    ("team", "Members of this GSTIN"),
+    ("invite", "Invite a member: /invite approver"),
+    ("help", "Answers about IMS"),
+]
+
+
+def esc(text: object) -> str:
+    """User or file content made safe for an HTML message."""
+    return escape(str(text), quote=False)
+
+
+def inr(amount: Decimal) -> str:
+    """₹1,23,456.00."""
+    return format_inr(amount)
+
+
+def day(value: date) -> str:
+    """14-Nov-2025."""
+    return format_date(value)
+
+
+def when(moment: datetime) -> str:
+    """A moment in IST: 14-Nov 10:42."""
+    return moment.astimezone(IST).strftime("%d-%b %H:%M")
+
+
+def tax_line(taxes: TaxAmounts) -> str:
+    """The heads that are not zero: IGST ₹9,000.00 · Cess ₹10.00."""
+    parts = [
+        f"{head.upper() if head != 'cess' else 'Cess'} {inr(amount)}"
+        for head, amount in taxes.as_dict().items()
+        if amount
+    ]
+    return " · ".join(parts) or "no tax"
+
+
+def kind_name(kind: RecordKind) -> str:
+    """Invoice, Credit note …"""
+    return kind.label[:1].upper() + kind.label[1:]
+
+
+WELCOME_NEW = (
+    "Hello {name}! I look after your GST <b>Invoice Management System</b> (IMS) inbox: the "
+    "invoices and notes your suppliers upload, which you accept, reject or keep pending before "
+    "GSTR-2B is made on the 14th.\n\n"
+    "You are not a member of any GSTIN here yet. Ask the owner for an invite link, or ask the "
+    "administrator of this bot to register your GSTIN."
+)
+WELCOME_MEMBER = (
+    "Hello {name}! You work on <b>{taxpayer}</b> ({gstin}) as {role}.\n\n"
+    "/inbox shows what needs action. Send me an IMS download, a GSTR-2B, a GSTR-1 or your "
+    "purchase register as a file and I will import it. /help answers questions about IMS."
+)
+JOINED = "Welcome to <b>{taxpayer}</b> ({gstin}). You joined as {role}. Open /inbox to start."
+NO_GSTIN = "You are not a member of any GSTIN here. Ask the owner of your GSTIN for an invite link."
+PICK_GSTIN = "You work on several GSTINs. Pick one with /gstin."
+GSTIN_MENU = "Which GSTIN do you want to work on?"
+GSTIN_CHOSEN = "You now work on <b>{taxpayer}</b> ({gstin})."
+ADMIN_ONLY = "Only an administrator of this bot can do that."
+ADDGSTIN_USAGE = (
+    "Send: /addgstin GSTIN OWNER_TELEGRAM_ID Name of the business\n"
+    "For a quarterly (QRMP) filer add the word qrmp after the GSTIN."
+)
+ADDGSTIN_DONE = "Registered <b>{taxpayer}</b> ({gstin}); its owner is {owner}."
+INVITE_USAGE = "Send: /invite owner, /invite approver or /invite viewer."
+INVITE_LINK = (
+    "Send this link to the person you invite as <b>{role}</b> of {gstin}. It works once and "
+    "expires on {expires}:\n{link}"
+)
+TEAM_HEADER = "Members of <b>{taxpayer}</b> ({gstin}):"
+TEAM_LINE = "• {name} — {role}"
+REMOVE_BUTTON = "Remove {name}"
+MEMBER_REMOVED = "Removed."
+
+DASHBOARD_HEAD = "<b>{taxpayer}</b> · {gstin}"
+DASHBOARD_NEXT = "GSTR-2B for {period} on {day} ({days} days)"
+DASHBOARD_NEXT_TODAY = "GSTR-2B for {period} is made today"
+DASHBOARD_LINE = "{icon} {status:<10} {count:>5}   tax {tax}"
+DASHBOARD_DEEMED = "→ {count} with tax {tax} will be deemed accepted on {day}"
+DASHBOARD_CREDIT = "Credit notes pending: {count}"
+DASHBOARD_EMPTY = "No records yet. Send me an IMS download or a GSTR-2B file to start."
+BUTTON_REVIEW = "Review no action ({count})"
+BUTTON_STATUS = "{status} ({count})"
+
+LIST_HEAD = "<b>{status}</b> · {count} shown{more}"
+LIST_EMPTY = "Nothing here."
+LIST_LINE = "{icon} {kind} {number} · {supplier} · {tax}"
+BUTTON_NEXT = "Next ▶"
+BUTTON_FIRST = "◀ First"
+BUTTON_BACK = "Back"
+BUTTON_BULK = "{verb} all {count}"
+
+CARD = (
+    "<b>{kind} {number}</b> · {day}\n"
+    "{supplier} · {supplier_gstin}\n"
+    "Taxable {taxable} · {taxes} · Value {value}\n"
+    "GSTR-2B {period}\n"
+    "Status: {icon} {status}{by}{remarks}"
+)
+CARD_BY = " by {who} at {at}"
+CARD_REMARKS = "\nRemarks: {remarks}"
+BUTTON_ACCEPT = "✅ Accept"
+BUTTON_REJECT = "❌ Reject"
+BUTTON_PENDING = "⏸ Pending"
+BUTTON_RESET = "↩ Reset"
+BUTTON_CONFIRM_REJECT = "Yes, reject"
+BUTTON_CANCEL = "Cancel"
+BUTTON_SKIP = "No remark"
+BUTTON_REDUCE_FULL = "Reduce ITC in full"
+BUTTON_REDUCE_NONE = "No reduction (never claimed)"
+ASK_REMARKS = "{verb} {label}: send a remark for the supplier, or tap “No remark”."
+CONFIRM_CN_REJECT = (
+    "Rejecting {label} keeps your ITC, and {amount} is added back to {supplier}'s tax in a "
+    "later GSTR-3B. Reject it?"
+)
+ASK_REDUCTION = "Accepting {label} lowers your ITC by {amount}. How much ITC do you reduce?"
+PLEASE_CONFIRM = "Please confirm"
+PLEASE_CHOOSE = "Please choose"
+SEND_REMARK = "Send a remark, or tap “No remark”"
+NOT_EXPECTING_TEXT = "Send me a file to import, or use /inbox."
+STALE = "Changed by {who} at {at}: now {status}."
+STALE_UNKNOWN = "This record changed meanwhile: now {status}."
+UNKNOWN_TAP = "That button is out of date. Open /inbox again."
+
+BULK_CONFIRM = "{verb} all {count} records with tax {tax}? {skipped}"
+BULK_SKIPPED = "{count} others in this list are left as they are (the rules do not allow it)."
+BUTTON_BULK_YES = "Yes, {verb} {count}"
+BULK_DONE = "{done}: {count} records, tax {tax}. You can undo this for {minutes} minutes."
+BUTTON_UNDO = "Undo"
+UNDONE = "Undone: {count} records are back as they were."
+
+IMPORTING = "Reading {name} …"
+IMPORT_DONE = (
+    "Imported {format}: {new} new, {changed} changed by the supplier, {unchanged} unchanged, "
+    "{refused} refused."
+)
+IMPORT_SKIPPED = "{count} records were for GSTINs not registered here and were skipped."
+IMPORT_DUPLICATE = "You sent this file before; nothing changed."
+IMPORT_REFUSED = "I could not read {name}: {reason}"
+IMPORT_PROBLEMS_CAPTION = "The rows I refused, and why."
+FORMAT_NAMES = {
+    "ims": "IMS download",
+    "gstr2b": "GSTR-2B",
+    "gstr1": "GSTR-1",
+    "supplier_view": "supplier view",
+    "purchase_register": "purchase register",
+}
+EXPORT_NOTHING = "Nothing to upload: the portal already has every action taken here."
+EXPORT_CAPTION = (
+    "Upload this on the GST portal: IMS dashboard › Offline › Upload JSON. Then tap "
+    "“I uploaded it”."
+)
+BUTTON_UPLOADED = "I uploaded it"
+EXPORT_RECORDED = "Recorded: {count} actions are now on the portal."
+REPORT_CAPTION = "The inbox of {gstin} as CSV."
+VIEWER_CANNOT = "Your role is viewer: you can look, not act. Ask an owner for the approver role."
+ERROR = "Something went wrong on my side; nothing was changed. Please try again."
+
+HELP = (
+    "<b>What happens if I do nothing?</b> Every record still without action is deemed "
+    "accepted when GSTR-2B is made on the 14th, and its ITC flows into GSTR-3B (R2.3; GSTN FAQ "
+    "of 17-Oct-2024, advisory of 8-Oct-2025).\n\n"
+    "<b>When is GSTR-2B made?</b> On the 14th of the next month; quarterly (QRMP) filers get "
+    "it once a quarter. Actions taken after that need “Recompute GSTR-2B” before GSTR-3B "
+    "(R2.5; advisory of 12-Nov-2024).\n\n"
+    "<b>What does rejecting a credit note do?</b> Your ITC is not reduced, and the supplier's "
+    "tax goes back up in a later GSTR-3B (R4.4; FAQ of 17-Oct-2024).\n\n"
+    "<b>How long may a record stay pending?</b> Invoices and debit notes: as long as you like, "
+    "within the section 16(4) limit. Credit notes and other ITC-reducing records of GSTR-2B "
+    "periods from Oct-2025: one tax period, until the next GSTR-3B due date (R3.3, R3.4; "
+    "advisories of 23-Sep and 17-Oct-2025).\n\n"
+    "<b>Is IMS mandatory?</b> Acting is optional: with no action, GSTR-2B is still made and "
+    "everything counts as accepted (R2.8; advisory of 8-Oct-2025)."
+)

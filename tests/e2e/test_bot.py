@@ -1,0 +1,236 @@
+"""The bot driven as users would: commands, files and taps through the fake Telegram server."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from sqlmodel import Session, select
+
+from ims_domain.formats.ims_writer import write_ims
+from ims_domain.records import RecordKind
+from storage.models import ActionLog, RecordRow
+from tests.builders import RECIPIENT
+from tests.e2e.conftest import ADMIN, Running
+from tests.e2e.fake_telegram import BotMessage, FakeUser
+from tests.integration.store_helpers import invoices
+
+OWNER, APPROVER, VIEWER, STRANGER = 101, 102, 103, 999
+
+
+async def said(bot: Running, user: FakeUser, text: str) -> BotMessage:
+    """Send `text` and wait for the bot's next message to that user."""
+    before = len(user.messages())
+    await user.send(text)
+    return await bot.tg.wait_for(
+        lambda: user.messages()[before] if len(user.messages()) > before else None
+    )
+
+
+async def tapped(bot: Running, user: FakeUser, message: BotMessage, button: str) -> str | None:
+    """Tap a button; wait for the answer; return its toast text."""
+    query = await user.tap(message, button)
+    answers = await bot.tg.wait_for(lambda: bot.tg.answers_for(query) or None)
+    assert len(answers) == 1  # every tap is answered, once
+    return answers[0].text
+
+
+async def onboard(bot: Running) -> dict[int, FakeUser]:
+    """The admin registers Acme with its owner; the owner invites an approver and a viewer."""
+    tg = bot.tg
+    users = {
+        uid: tg.user(user_id=uid, first_name=name)
+        for uid, name in (
+            (ADMIN, "Admin"),
+            (OWNER, "Priya"),
+            (APPROVER, "Ravi"),
+            (VIEWER, "Meena"),
+            (STRANGER, "Sam"),
+        )
+    }
+    reply = await said(bot, users[ADMIN], f"/addgstin {RECIPIENT} {OWNER} Acme Traders")
+    assert "Registered <b>Acme Traders</b>" in (reply.text or "")
+    for uid, role in ((APPROVER, "approver"), (VIEWER, "viewer")):
+        link = await said(bot, users[OWNER], f"/invite {role}")
+        code = re.search(r"start=(\S+)", link.text or "")
+        assert code, link.text
+        joined = await said(bot, users[uid], f"/start {code.group(1)}")
+        assert f"You joined as {role}" in (joined.text or "")
+    return users
+
+
+async def import_download(bot: Running, user: FakeUser, records) -> BotMessage:  # type: ignore[no-untyped-def]
+    """Send an IMS download (records, or ready bytes) and wait for the summary."""
+    before = len(user.messages())
+    data = records if isinstance(records, bytes) else write_ims(records)
+    await user.send_document(data, file_name="ims.json")
+    # The bot answers with one message and edits it from "Reading …" to the summary.
+    return await bot.tg.wait_for(
+        lambda: next(
+            (m for m in user.messages()[before:] if m.text and not m.text.startswith("Reading")),
+            None,
+        )
+    )
+
+
+async def open_card(bot: Running, user: FakeUser, number: str) -> BotMessage:
+    board = await said(bot, user, "/inbox")
+    await tapped(
+        bot, user, board, next(t for t in board.button_texts if t.startswith("Review no action"))
+    )
+    await tapped(
+        bot,
+        user,
+        board,
+        f"invoice {number}" if not number.startswith("CN") else f"credit note {number}",
+    )
+    return user.messages()[user.messages().index(board)]
+
+
+def stored(bot: Running, number: str) -> RecordRow:
+    with Session(bot.engine) as session:
+        return session.exec(select(RecordRow).where(RecordRow.number == number)).one()
+
+
+async def test_onboarding_invite_and_team(bot: Running) -> None:
+    users = await onboard(bot)
+    assert [name for name, _ in bot.tg.commands][:2] == ["inbox", "gstin"]  # setMyCommands
+    welcome = await said(bot, users[OWNER], "/start")
+    assert "You work on <b>Acme Traders</b>" in (welcome.text or "")
+    team = await said(bot, users[OWNER], "/team")
+    assert "Ravi — approver" in (team.text or "") and "Meena — viewer" in (team.text or "")
+    stranger = await said(bot, users[STRANGER], "/start")
+    assert "not a member of any GSTIN" in (stranger.text or "")
+    nothing = await said(bot, users[STRANGER], "/inbox")
+    assert "Acme" not in (nothing.text or "") and RECIPIENT not in (nothing.text or "")
+
+
+async def test_file_upload_summary_and_refused_rows(bot: Running) -> None:
+    users = await onboard(bot)
+    ravi = users[APPROVER]
+    summary = await import_download(bot, ravi, invoices(3))
+    assert summary.text == (
+        "Imported IMS download: 3 new, 0 changed by the supplier, 0 unchanged, 0 refused."
+    )
+    broken = write_ims(invoices(2, prefix="BAD")).replace(b'"idt": "', b'"idt": "99-', 1)
+    summary = await import_download(bot, ravi, broken_records := broken)  # type: ignore[arg-type]
+    assert "1 new" in (summary.text or "") and "1 refused" in (summary.text or "")
+    refused = await bot.tg.wait_for(lambda: bot.tg.documents(APPROVER) or None)
+    assert refused[0].file_name == "refused-rows.csv"
+    assert b"idt" in refused[0].data and b"99-01-10-2025" in refused[0].data
+    again = await import_download(bot, ravi, broken_records)  # type: ignore[arg-type]
+    assert again.text == "You sent this file before; nothing changed."
+
+
+async def test_accept_reject_and_pending_with_remarks(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[OWNER], invoices(3))
+    priya = users[OWNER]
+    card = await open_card(bot, priya, "INV-2")
+    assert "Status: ⏳ No action" in (card.text or "")
+    await tapped(bot, priya, card, "❌ Reject")
+    card = bot.tg.message(OWNER, card.message_id)
+    assert "send a remark" in (card.text or "")
+    await priya.reply("not ordered by us")
+    await bot.tg.wait_for(
+        lambda: "Rejected" in (bot.tg.message(OWNER, card.message_id).text or "") or None
+    )
+    row = stored(bot, "INV-2")
+    assert (row.remarks, row.action_by) == ("not ordered by us", OWNER)
+    card = bot.tg.message(OWNER, card.message_id)
+    assert "Status: ❌ Rejected by Priya" in (card.text or "") and "not ordered by us" in (
+        card.text or ""
+    )
+    await tapped(bot, priya, card, "⏸ Pending")
+    assert (
+        await tapped(bot, priya, bot.tg.message(OWNER, card.message_id), "No remark")
+        == "Kept pending"
+    )
+    assert stored(bot, "INV-2").action == "P"
+    assert (
+        await tapped(bot, priya, bot.tg.message(OWNER, card.message_id), "✅ Accept") == "Accepted"
+    )
+    assert stored(bot, "INV-2").action == "A"
+
+
+async def test_R4_4_credit_note_rejection_asks_twice(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[OWNER], invoices(1, kind=RecordKind.CREDIT_NOTE, prefix="CN"))
+    priya = users[OWNER]
+    card = await open_card(bot, priya, "CN-0")
+    await tapped(bot, priya, card, "❌ Reject")
+    confirm = bot.tg.message(OWNER, card.message_id)
+    assert "keeps your ITC, and ₹1,800.00 is added back to Sharma Components's tax" in (
+        confirm.text or ""
+    )
+    assert stored(bot, "CN-0").action == "N"
+    await tapped(bot, priya, confirm, "Yes, reject")
+    assert (
+        await tapped(bot, priya, bot.tg.message(OWNER, card.message_id), "No remark") == "Rejected"
+    )
+    assert stored(bot, "CN-0").action == "R"
+
+
+async def test_bulk_accept_then_undo(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[OWNER], invoices(4))
+    priya = users[OWNER]
+    board = await said(bot, priya, "/inbox")
+    await tapped(bot, priya, board, "Review no action (4)")
+    await tapped(bot, priya, bot.tg.message(OWNER, board.message_id), "Accept all")
+    confirm = bot.tg.message(OWNER, board.message_id)
+    assert "Accept all 4 records with tax ₹7,200.00?" in (confirm.text or "")
+    await tapped(bot, priya, confirm, "Yes, accept 4")
+    summary = bot.tg.message(OWNER, board.message_id)
+    assert summary.text == "Accepted: 4 records, tax ₹7,200.00. You can undo this for 10 minutes."
+    assert {stored(bot, f"INV-{i}").action for i in range(4)} == {"A"}
+    await tapped(bot, priya, summary, "Undo")
+    assert {stored(bot, f"INV-{i}").action for i in range(4)} == {"N"}
+
+
+async def test_viewer_is_refused_and_nothing_changes(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[OWNER], invoices(1))
+    card = await open_card(bot, users[VIEWER], "INV-0")
+    toast = await tapped(bot, users[VIEWER], card, "✅ Accept")
+    assert toast is not None and "viewer" in toast
+    assert stored(bot, "INV-0").action == "N"
+
+
+async def test_forged_and_foreign_taps_are_refused(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[OWNER], invoices(1))
+    record_id = stored(bot, "INV-0").id
+    # A member of another GSTIN, with a message of their own to tap on.
+    await said(bot, users[ADMIN], f"/addgstin 29AABCR1718E1ZL {STRANGER} Other Co")
+    own = await said(bot, users[STRANGER], "/inbox")
+    for data in (
+        f"v1:ac:{record_id}:1:A",
+        f"v1:cd:{record_id}",
+        "v1:zz:1",
+        "garbage",
+        f"v1:ac:{record_id}:x:A",
+    ):
+        query = await users[STRANGER].tap_data(own, data)
+        answer = (await bot.tg.wait_for(lambda q=query: bot.tg.answers_for(q) or None))[0]
+        assert answer.show_alert, data
+        assert "Acme" not in (answer.text or "")
+    assert stored(bot, "INV-0").action == "N"
+
+
+async def test_a_double_tap_is_applied_once(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[OWNER], invoices(1))
+    card = await open_card(bot, users[OWNER], "INV-0")
+    first, second = await asyncio.gather(
+        users[OWNER].tap(card, "✅ Accept"), users[OWNER].tap(card, "✅ Accept")
+    )
+    for query in (first, second):
+        await bot.tg.wait_for(lambda q=query: bot.tg.answers_for(q) or None)
+    row = stored(bot, "INV-0")
+    assert (row.action, row.version) == ("A", 2)
+    with Session(bot.engine) as session:
+        assert len(session.exec(select(ActionLog)).all()) == 1
+    toasts = {bot.tg.answers_for(q)[0].text for q in (first, second)}
+    assert "Accepted" in toasts
+    assert any(t and "changed by Priya" in t for t in toasts)
