@@ -35,6 +35,7 @@ TapHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Callback], Awaitable[s
 TAPS: dict[str, TapHandler] = {
     "db": inbox.on_dashboard,
     "ls": inbox.on_list,
+    "fm": inbox.on_filter_menu,
     "cd": inbox.on_card,
     "ac": inbox.on_action,
     "cr": inbox.on_confirm_reject,

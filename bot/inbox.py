@@ -21,8 +21,12 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import Deps, deps_of
+from bot.lists import ANY, ListSpec
 from bot.store import in_store
 from ims_domain.actions import ActionRequest, ItcReduction
+from ims_domain.errors import ImsDomainError
+from ims_domain.money import TaxAmounts, to_rupees
+from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, RecordKind, reduction_base
 from storage.access import Actor
 from storage.acting import act_on_record, decision_for, load_record, original_of
@@ -35,8 +39,6 @@ from storage.queries import InboxCursor, InboxItem, dashboard, inbox_page
 from storage.taxpayers import active_taxpayer
 
 PAGE = 8
-CREDIT_NOTES = "C"  # the list of credit notes, whatever their status
-LISTS = {"N": Action.NO_ACTION, "P": Action.PENDING, "A": Action.ACCEPT, "R": Action.REJECT}
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,6 @@ def _active(session: Session, user_id: int) -> Taxpayer:
     if found is None:
         raise UseCaseError(texts.NO_GSTIN if not session else texts.PICK_GSTIN)
     return found[0]
-
-
-def _filter_for(list_code: str) -> RecordFilter:
-    if list_code == CREDIT_NOTES:
-        return RecordFilter(kinds=(RecordKind.CREDIT_NOTE, RecordKind.CREDIT_NOTE_AMENDMENT))
-    return RecordFilter(status=LISTS[list_code])
 
 
 # --- dashboard ----------------------------------------------------------------------------
@@ -106,6 +102,12 @@ def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
                 tax=texts.inr(board.taxes(action=action).total),
             )
         )
+    kinds = [
+        texts.KIND_TOTAL.format(kind=texts.kind_name(kind), count=board.count(kind=kind))
+        for kind in RecordKind
+        if board.count(kind=kind)
+    ]
+    lines.append(texts.BY_KIND.format(kinds=" · ".join(kinds)))
     if upcoming and upcoming.no_action_count:
         lines.append(
             texts.DASHBOARD_DEEMED.format(
@@ -118,19 +120,23 @@ def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
         lines.append(texts.DASHBOARD_CREDIT.format(count=board.pending_credit_notes))
     no_action = board.count(action=Action.NO_ACTION)
     buttons = [
-        [_button(texts.BUTTON_REVIEW.format(count=no_action), "ls", "N", "-")],
+        [
+            _button(
+                texts.BUTTON_REVIEW.format(count=no_action), "ls", *ListSpec(status="N").args(), "-"
+            )
+        ],
         [
             _button(
                 texts.BUTTON_STATUS.format(
                     status=texts.STATUS_NAME[a], count=board.count(action=a)
                 ),
                 "ls",
-                code,
+                *ListSpec(status=code).args(),
                 "-",
             )
             for code, a in (("P", Action.PENDING), ("A", Action.ACCEPT), ("R", Action.REJECT))
         ],
-        [_button("Credit notes", "ls", CREDIT_NOTES, "-")],
+        [_button(texts.BUTTON_CREDIT_NOTES, "ls", *ListSpec(kind="C").args(), "-")],
     ]
     return Screen("\n".join(lines), buttons)
 
@@ -154,21 +160,20 @@ async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 # --- lists and cards ------------------------------------------------------------------------
 
 
-def list_screen(session: Session, *, user_id: int, list_code: str, cursor: str) -> Screen:
-    """A page of one list, with a button per record, Next, and the bulk actions."""
+def list_screen(session: Session, *, user_id: int, spec: ListSpec, cursor: str) -> Screen:
+    """A page of one list, with a button per record, paging, filters and the bulk actions."""
     taxpayer = _active(session, user_id)
     after = InboxCursor.decode(cursor) if cursor != "-" else None
     page = inbox_page(
         session,
         actor=Actor.user(user_id),
         gstin=taxpayer.gstin,
-        record_filter=_filter_for(list_code),
+        record_filter=spec.record_filter(),
         after=after,
         limit=PAGE,
     )
-    title = "Credit notes" if list_code == CREDIT_NOTES else texts.STATUS_NAME[LISTS[list_code]]
-    more = " (more on the next page)" if page.next_cursor else ""
-    lines = [texts.LIST_HEAD.format(status=title, count=len(page.items), more=more)]
+    more = texts.LIST_MORE if page.next_cursor else ""
+    lines = [texts.LIST_HEAD.format(title=texts.list_title(spec), count=len(page.items), more=more)]
     if not page.items:
         lines.append(texts.LIST_EMPTY)
     buttons = []
@@ -177,21 +182,63 @@ def list_screen(session: Session, *, user_id: int, list_code: str, cursor: str) 
         buttons.append([_button(f"{item.kind.label} {item.number}", "cd", item.record_id)])
     navigation = []
     if after is not None:
-        navigation.append(_button(texts.BUTTON_FIRST, "ls", list_code, "-"))
+        navigation.append(_button(texts.BUTTON_FIRST, "ls", *spec.args(), "-"))
     if page.next_cursor:
-        navigation.append(_button(texts.BUTTON_NEXT, "ls", list_code, page.next_cursor.encode()))
-    if navigation:
-        buttons.append(navigation)
+        navigation.append(_button(texts.BUTTON_NEXT, "ls", *spec.args(), page.next_cursor.encode()))
+    navigation.append(_button(texts.BUTTON_FILTER, "fm", *spec.args()))
+    buttons.append(navigation)
     if page.items:
         buttons.append(
             [
-                _button(texts.ACTION_VERB[a] + " all", "bk", list_code, a.value)
-                for a in texts.ACTION_VERB
-                if a.value != list_code
+                _button(texts.BUTTON_BULK_ALL.format(verb=verb), "bk", *spec.args(), action.value)
+                for action, verb in texts.ACTION_VERB.items()
+                if action is not spec.status_action
             ]
         )
     buttons.append([_button(texts.BUTTON_BACK, "db")])
     return Screen("\n".join(lines), buttons)
+
+
+def filter_screen(session: Session, *, user_id: int, spec: ListSpec) -> Screen:
+    """Buttons that narrow the list by kind, 2B period, supplier and amount."""
+    taxpayer = _active(session, user_id)
+    now = datetime.now(UTC)
+    page = inbox_page(
+        session,
+        actor=Actor.user(user_id),
+        gstin=taxpayer.gstin,
+        record_filter=spec.with_(supplier=ANY).record_filter(),
+        limit=200,
+    )
+    suppliers: dict[str, str] = {}
+    for item in page.items:  # the suppliers of the newest documents in this list
+        suppliers.setdefault(item.supplier_gstin, item.supplier_name or item.supplier_gstin)
+    this_month = ReturnPeriod.of(now.date())
+    periods = [this_month.shift(-n) for n in (1, 2, 3)]
+
+    def choice(label: str, **change: str) -> InlineKeyboardButton:
+        chosen = spec.with_(**change)
+        mark = "• " if chosen == spec else ""
+        return _button(mark + label, "ls", *chosen.args(), "-")
+
+    buttons = [
+        [
+            choice(texts.FILTER_ANY_KIND, kind=ANY),
+            *(choice(name, kind=code) for code, name in texts.KIND_FILTERS.items()),
+        ],
+        [
+            choice(texts.FILTER_ANY_PERIOD, period=ANY),
+            *(choice(p.label, period=p.code) for p in periods),
+        ],
+        [
+            choice(texts.FILTER_ANY_AMOUNT, amount=ANY),
+            *(choice(name, amount=code) for code, name in texts.AMOUNT_FILTERS.items()),
+        ],
+        [choice(texts.FILTER_ANY_SUPPLIER, supplier=ANY)],
+        *([choice(name[:30], supplier=gstin)] for gstin, name in list(suppliers.items())[:5]),
+        [_button(texts.BUTTON_BACK, "ls", *spec.args(), "-")],
+    ]
+    return Screen(texts.FILTER_HEAD.format(title=texts.list_title(spec)), buttons)
 
 
 def _list_line(item: InboxItem) -> str:
@@ -215,7 +262,7 @@ def card_screen(session: Session, *, user_id: int, record_id: int, note: str = "
         limit=1,
     )
     if not page.items:
-        raise UseCaseError("That record is not in this GSTIN's inbox.")
+        raise UseCaseError(texts.NOT_IN_INBOX)
     item = page.items[0]
     by = ""
     if item.action is not Action.NO_ACTION and item.action_at:
@@ -352,6 +399,18 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Cal
     # R4.2: from the Oct-2025 2B period the recipient declares how much ITC the note reduces.
     if action is Action.ACCEPT and proposal.specified and "R4.2" in proposal.rules:
         text = texts.ASK_REDUCTION.format(label=proposal.label, amount=proposal.base)
+        query = update.callback_query
+        if context.user_data is not None and query is not None and query.message is not None:
+            # A text reply with amounts declares a partial reduction (R4.2, E8).
+            context.user_data["amounts_for"] = Pending(
+                record_id,
+                version,
+                Action.ACCEPT,
+                "P",
+                proposal.label,
+                chat_id=query.message.chat.id,
+                message_id=query.message.message_id,
+            )
         await edit(
             update,
             Screen(
@@ -382,6 +441,8 @@ async def on_confirm_reject(
 
 async def on_reduction(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
     """Full reduction applies at once; nil needs a remark (OQ10)."""
+    if context.user_data is not None:
+        context.user_data.pop("amounts_for", None)
     record_id, version, choice = tap.int_arg(0), tap.int_arg(1), tap.arg(2)
     if choice == "F":
         return await apply(
@@ -399,20 +460,26 @@ class Pending:
     record_id: int
     version: int
     action: Action
-    reduction: str  # "N" for a nil ITC reduction, "-" otherwise
+    reduction: str  # "N" nil ITC reduction, "P" partial (declared), "-" none asked
     label: str
     chat_id: int | None = None
     message_id: int | None = None
+    declared: TaxAmounts | None = None
 
     def request(self, remarks: str | None) -> ActionRequest:
         """The action request with the remark given."""
-        nil = ItcReduction.none() if self.reduction == "N" else None
-        return ActionRequest(self.action, nil, remarks)
+        reduction = None
+        if self.reduction == "N":
+            reduction = ItcReduction.none()
+        elif self.reduction == "P" and self.declared is not None:
+            reduction = ItcReduction.partial(self.declared)
+        return ActionRequest(self.action, reduction, remarks)
 
 
 async def ask_remark(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting: Pending) -> str:
     """Ask for an optional remark; the next text message from this user is it."""
     assert context.user_data is not None
+    context.user_data.pop("amounts_for", None)
     query = update.callback_query
     message = query.message if query else None
     if message is not None:
@@ -446,10 +513,32 @@ async def on_skip_remark(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     return await apply(update, context, waiting.record_id, waiting.version, waiting.request(None))
 
 
+def _declared_amounts(text: str) -> TaxAmounts | None:
+    """ "1000,0,0,0" (IGST, CGST, SGST, cess) as amounts; None when it is not that."""
+    parts = [part.strip().replace("₹", "") for part in text.replace(";", ",").split(",")]
+    if len(parts) != 4:
+        return None
+    try:
+        return TaxAmounts(*(to_rupees(part or "0") for part in parts))
+    except ImsDomainError:
+        return None
+
+
 async def on_remark_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message while a remark is awaited: apply the action with it."""
     message = update.effective_message
     if message is None or context.user_data is None:
+        return
+    amounts_for = context.user_data.pop("amounts_for", None)
+    if isinstance(amounts_for, Pending):
+        declared = _declared_amounts(message.text or "")
+        if declared is None:
+            context.user_data["amounts_for"] = amounts_for
+            await message.reply_text(texts.AMOUNTS_FORMAT)
+            return
+        # OQ10: a partial reduction needs a remark: the next text is it.
+        context.user_data["remark_for"] = replace(amounts_for, declared=declared)
+        await message.reply_text(texts.ASK_PARTIAL_REMARK.format(amount=texts.inr(declared.total)))
         return
     waiting = context.user_data.pop("remark_for", None)
     if not isinstance(waiting, Pending):
@@ -527,7 +616,7 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
-    list_code, action = tap.arg(0), Action(tap.arg(1))
+    spec, action = ListSpec.from_tap(tap), Action(tap.arg(5))
 
     def preview(session: Session):  # type: ignore[no-untyped-def]
         taxpayer = _active(session, user.id)
@@ -535,7 +624,7 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
             session,
             actor=Actor.user(user.id),
             gstin=taxpayer.gstin,
-            record_filter=_filter_for(list_code),
+            record_filter=spec.record_filter(),
             action=action,
             rulebook=deps.rulebook,
             now=datetime.now(UTC),
@@ -555,14 +644,14 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
             _button(
                 texts.BUTTON_BULK_YES.format(verb=verb, count=result.count),
                 "by",
-                list_code,
+                *spec.args(),
                 action.value,
             )
         ],
-        [_button(texts.BUTTON_CANCEL, "ls", list_code, "-")],
+        [_button(texts.BUTTON_CANCEL, "ls", *spec.args(), "-")],
     ]
     await edit(update, Screen(text, buttons if result.count else buttons[1:]))
-    return "Please confirm"
+    return texts.PLEASE_CONFIRM
 
 
 async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
@@ -570,7 +659,7 @@ async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
-    list_code, action = tap.arg(0), Action(tap.arg(1))
+    spec, action = ListSpec.from_tap(tap), Action(tap.arg(5))
 
     def run(session: Session):  # type: ignore[no-untyped-def]
         taxpayer = _active(session, user.id)
@@ -578,7 +667,7 @@ async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
             session,
             actor=Actor.user(user.id, Channel.BULK),
             gstin=taxpayer.gstin,
-            record_filter=_filter_for(list_code),
+            record_filter=spec.record_filter(),
             action=action,
             rulebook=deps.rulebook,
             now=datetime.now(UTC),
@@ -630,12 +719,22 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     """Open a list page in place."""
     user = update.effective_user
     assert user is not None
-    list_code = tap.arg(0)
-    if list_code not in LISTS and list_code != CREDIT_NOTES:
-        raise UseCaseError(texts.UNKNOWN_TAP)
+    spec = ListSpec.from_tap(tap)
     screen = await in_store(
         deps_of(context).engine,
-        lambda s: list_screen(s, user_id=user.id, list_code=list_code, cursor=tap.arg(1)),
+        lambda s: list_screen(s, user_id=user.id, spec=spec, cursor=tap.arg(5)),
+    )
+    await edit(update, screen)
+    return ""
+
+
+async def on_filter_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """The list's filter buttons, in place."""
+    user = update.effective_user
+    assert user is not None
+    spec = ListSpec.from_tap(tap)
+    screen = await in_store(
+        deps_of(context).engine, lambda s: filter_screen(s, user_id=user.id, spec=spec)
     )
     await edit(update, screen)
     return ""
@@ -646,8 +745,9 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     user = update.effective_user
     assert user is not None
     record_id = tap.int_arg(0)
-    if context.user_data is not None:
+    if context.user_data is not None:  # Cancel / Back drops any half-finished action
         context.user_data.pop("remark_for", None)
+        context.user_data.pop("amounts_for", None)
     screen = await in_store(
         deps_of(context).engine, lambda s: card_screen(s, user_id=user.id, record_id=record_id)
     )

@@ -9,10 +9,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from html import escape
+from typing import TYPE_CHECKING
 
 from ims_domain.money import TaxAmounts, format_date, format_inr
-from ims_domain.periods import IST
+from ims_domain.periods import IST, ReturnPeriod
 from ims_domain.records import Action, RecordKind
+
+if TYPE_CHECKING:
+    from bot.lists import ListSpec
 
 STATUS_ICON = {
     Action.NO_ACTION: "⏳",
@@ -123,7 +127,22 @@ DASHBOARD_EMPTY = "No records yet. Send me an IMS download or a GSTR-2B file to 
 BUTTON_REVIEW = "Review no action ({count})"
 BUTTON_STATUS = "{status} ({count})"
 
-LIST_HEAD = "<b>{status}</b> · {count} shown{more}"
+LIST_HEAD = "<b>{title}</b> · {count} shown{more}"
+LIST_MORE = " (more on the next page)"
+BUTTON_FILTER = "Filter"
+BUTTON_CREDIT_NOTES = "Credit notes"
+BUTTON_BULK_ALL = "{verb} all"
+NOT_IN_INBOX = "That record is not in this GSTIN's inbox."
+KIND_TOTAL = "{kind} {count}"
+BY_KIND = "By kind: {kinds}"
+FILTER_HEAD = "Filter <b>{title}</b>:"
+FILTER_ANY_KIND = "All kinds"
+FILTER_ANY_PERIOD = "All periods"
+FILTER_ANY_AMOUNT = "Any value"
+FILTER_ANY_SUPPLIER = "All suppliers"
+KIND_FILTERS = {"I": "Invoices", "D": "Debit notes", "C": "Credit notes", "B": "Imports"}
+AMOUNT_FILTERS = {"H": "≥ ₹1 lakh", "M": "₹10k–1 lakh", "L": "< ₹10k"}
+ALL_RECORDS = "All records"
 LIST_EMPTY = "Nothing here."
 LIST_LINE = "{icon} {kind} {number} · {supplier} · {tax}"
 BUTTON_NEXT = "Next ▶"
@@ -154,7 +173,14 @@ CONFIRM_CN_REJECT = (
     "Rejecting {label} keeps your ITC, and {amount} is added back to {supplier}'s tax in a "
     "later GSTR-3B. Reject it?"
 )
-ASK_REDUCTION = "Accepting {label} lowers your ITC by {amount}. How much ITC do you reduce?"
+ASK_REDUCTION = (
+    "Accepting {label} lowers your ITC by {amount}. How much ITC do you reduce?\n"
+    "If you claimed only part of it, send the amounts as IGST,CGST,SGST,Cess (e.g. 1000,0,0,0)."
+)
+AMOUNTS_FORMAT = "Send four amounts, IGST,CGST,SGST,Cess, e.g. 1000,0,0,0."
+ASK_PARTIAL_REMARK = (
+    "Reduce ITC by {amount}. Now send a remark saying why (it goes to the supplier)."
+)
 PLEASE_CONFIRM = "Please confirm"
 PLEASE_CHOOSE = "Please choose"
 SEND_REMARK = "Send a remark, or tap “No remark”"
@@ -213,3 +239,19 @@ HELP = (
     "<b>Is IMS mandatory?</b> Acting is optional: with no action, GSTR-2B is still made and "
     "everything counts as accepted (R2.8; advisory of 8-Oct-2025)."
 )
+
+
+def list_title(spec: ListSpec) -> str:
+    """A list's name from its filter: "No action · Credit notes · Oct-2025"."""
+    parts = []
+    if spec.status_action is not None:
+        parts.append(STATUS_NAME[spec.status_action])
+    if spec.kind in KIND_FILTERS:
+        parts.append(KIND_FILTERS[spec.kind])
+    if spec.period != "*":
+        parts.append(ReturnPeriod.parse(spec.period).label)
+    if spec.supplier != "*":
+        parts.append(spec.supplier)
+    if spec.amount in AMOUNT_FILTERS:
+        parts.append(AMOUNT_FILTERS[spec.amount])
+    return " · ".join(parts) or ALL_RECORDS

@@ -234,3 +234,43 @@ async def test_a_double_tap_is_applied_once(bot: Running) -> None:
     toasts = {bot.tg.answers_for(q)[0].text for q in (first, second)}
     assert "Accepted" in toasts
     assert any(t and "changed by Priya" in t for t in toasts)
+
+
+async def test_lists_filter_by_kind_through_buttons(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(
+        bot, users[OWNER], invoices(2) + invoices(1, kind=RecordKind.CREDIT_NOTE, prefix="CN")
+    )
+    priya = users[OWNER]
+    board = await said(bot, priya, "/inbox")
+    assert "By kind: Invoice 2 · Credit note 1" in (board.text or "")
+    await tapped(bot, priya, board, "Review no action (3)")
+    await tapped(bot, priya, bot.tg.message(OWNER, board.message_id), "Filter")
+    await tapped(bot, priya, bot.tg.message(OWNER, board.message_id), "Credit notes")
+    listing = bot.tg.message(OWNER, board.message_id)
+    assert "No action · Credit notes" in (listing.text or "")
+    assert [t for t in listing.button_texts if t.startswith(("invoice", "credit"))] == [
+        "credit note CN-0"
+    ]
+
+
+async def test_R4_2_E8_partial_itc_reduction_with_a_remark(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(
+        bot, users[OWNER], invoices(1, kind=RecordKind.CREDIT_NOTE, prefix="CN", igst="1800")
+    )
+    priya = users[OWNER]
+    card = await open_card(bot, priya, "CN-0")
+    await tapped(bot, priya, card, "✅ Accept")
+    prompt = bot.tg.message(OWNER, card.message_id)
+    assert "lowers your ITC by ₹1,800.00" in (prompt.text or "")
+    await priya.reply("1000,0,0,0")
+    await bot.tg.wait_for(lambda: "Now send a remark" in (priya.last_message().text or "") or None)
+    await priya.reply("claimed only 1,000")
+    await bot.tg.wait_for(lambda: stored(bot, "CN-0").action == "A" or None)
+    row = stored(bot, "CN-0")
+    assert (row.itc_reduction, row.decl_igst_paise, row.remarks) == (
+        "partial",
+        100000,
+        "claimed only 1,000",
+    )
