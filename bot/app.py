@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import files, inbox, onboarding, texts
+from bot import files, inbox, notifications, onboarding, texts
 from bot.callbacks import BadCallback, Callback, decode
 from bot.deps import Deps
 from bot.store import in_store
@@ -133,4 +133,9 @@ def build_application(
     add(MessageHandler(filters.Document.ALL, files.on_document))
     add(MessageHandler(filters.TEXT & ~filters.COMMAND, inbox.on_remark_text))
     application.add_error_handler(on_error)
+    assert application.job_queue is not None  # the job-queue extra is a dependency
+    # The scheduler only wakes the sender; what is due lives in the outbox table.
+    application.job_queue.run_repeating(
+        notifications.send_due, interval=settings.outbox_interval_seconds, first=0.5
+    )
     return application

@@ -255,3 +255,20 @@ def list_title(spec: ListSpec) -> str:
     if spec.amount in AMOUNT_FILTERS:
         parts.append(AMOUNT_FILTERS[spec.amount])
     return " · ".join(parts) or ALL_RECORDS
+
+
+# --- notifications (rendered from outbox payloads) ------------------------------------------
+DIGEST = "{uploader} uploaded {count} documents for {recipient}: {kinds}; tax {tax}."
+DIGEST_RESET = "{count} changed by the supplier: the earlier action was reset to No action."
+BUTTON_REVIEW_NEW = "Review no action"
+SUPPLIER_ALERT = (
+    "{recipient_name} ({recipient}) {verb} your {kind} {number} of {day} ({value}).{remarks}\n"
+    "What you can do: talk to the buyer; check GSTIN, value and rate; report the corrected "
+    "document in GSTR-1A before your GSTR-3B, or in the amendment table of your next GSTR-1."
+)
+SUPPLIER_ALERT_CREDIT_NOTE = "\nA rejected credit note's tax comes back to you in a later GSTR-3B."
+SUPPLIER_REMARKS = "\nTheir remarks: “{remarks}”"
+ALERT_VERB = {"R": "rejected", "P": "kept pending"}
+TEAM_BULK = "{who} marked {count} records {done} in bulk (tax {tax})."
+TEAM_UNDO = "{who} undid a bulk action on {count} records."
+SOMEONE = "A team member"

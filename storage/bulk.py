@@ -38,6 +38,7 @@ from storage.models import (
     PeriodState,
     RecordRow,
     Taxpayer,
+    User,
     records_table,
 )
 from storage.outbox import enqueue, member_chats
@@ -405,9 +406,15 @@ def _notify_team(
         "count": bulk.count,
         "tax": format_inr(taxes.total) if taxes else None,
         "by_user": actor.user_id,
+        "by_name": _name_of(session, actor.user_id),
     }
     messages = [
         (chat, kind, payload, f"{kind}:{bulk.id}:{chat}")
         for chat in member_chats(session, taxpayer_id=taxpayer.id, exclude=actor.user_id)
     ]
     enqueue(session, messages=messages, now=now)
+
+
+def _name_of(session: Session, user_id: int | None) -> str | None:
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.name if user else None

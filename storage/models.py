@@ -58,6 +58,8 @@ class User(SQLModel, table=True):
     language: str = "en"
     # The GSTIN this user is working on in the bot (/gstin picks it).
     active_taxpayer_id: int | None = Field(default=None, foreign_key="taxpayer.id")
+    # Set when Telegram says the user blocked the bot; nothing more is sent until they return.
+    blocked_at: datetime | None = None
     created_at: datetime
 
 
@@ -277,6 +279,7 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime
     sent_at: datetime | None = None
+    failed_at: datetime | None = None  # given up (blocked chat, message Telegram refuses)
     last_error: str | None = None
     created_at: datetime
 

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
 
     database_url: str = DEFAULT_DATABASE_URL
     undo_window_minutes: int = Field(default=10, ge=0)
+    # How often the bot looks for notifications to send (seconds).
+    outbox_interval_seconds: float = Field(default=2.0, gt=0)
     # Largest file accepted for import; Telegram lets a bot download at most 20 MB.
     max_file_mb: int = Field(default=20, ge=1)
     # TOML file of due dates extended by notification (see docs/due-date-overrides.example.toml).

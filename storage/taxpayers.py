@@ -76,8 +76,9 @@ def ensure_user(session: Session, *, user_id: int, name: str | None = None, now:
         user = User(id=user_id, name=name or str(user_id), created_at=now)
         session.add(user)
         session.flush()
-    elif name and user.name != name:
+    elif name:
         user.name = name
+        user.blocked_at = None  # they are talking to the bot again
     return user
 
 

@@ -85,16 +85,19 @@ def document_number(value: Any, field_name: str) -> str:
 
 def amount(value: Any, field_name: str, *, default: Decimal | None = None) -> Decimal:
     """An amount in rupees with at most two decimals; missing means `default` (GST omits zeros)."""
-    if value is None or value == "":
-        if default is None:
-            raise RowError(field_name, "is missing")
-        return default
-    if isinstance(value, bool | float):
-        raise RowError(field_name, f"{value!r} is not an exact amount")
-    try:
-        number = Decimal(value.strip().replace(",", "") if isinstance(value, str) else value)
-    except (InvalidOperation, ValueError, TypeError):
-        raise RowError(field_name, f"{shown(value)} is not an amount") from None
+    if isinstance(value, Decimal):  # as load_json reads JSON numbers: the usual case, first
+        number = value
+    else:
+        if value is None or value == "":
+            if default is None:
+                raise RowError(field_name, "is missing")
+            return default
+        if isinstance(value, bool | float):
+            raise RowError(field_name, f"{value!r} is not an exact amount")
+        try:
+            number = Decimal(value.strip().replace(",", "") if isinstance(value, str) else value)
+        except (InvalidOperation, ValueError, TypeError):
+            raise RowError(field_name, f"{shown(value)} is not an amount") from None
     if not number.is_finite():
         raise RowError(field_name, f"{shown(value)} is not an amount")
     if abs(number) >= MAX_AMOUNT:

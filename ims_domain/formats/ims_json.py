@@ -481,7 +481,7 @@ def _amount(row: Mapping[str, Any], names: tuple[str, ...], default: Decimal | N
     """The amount under the first of `names` that the row fills."""
     for name in names:
         value = row.get(name)
-        if value is not None and value != "":
+        if value is not None and not (isinstance(value, str) and not value):
             return amount(value, name, default=default)
     return amount(row.get(names[0]), names[0], default=default)
 

@@ -162,7 +162,7 @@ def cell_amount(value: object, field: str, *, default: Decimal | None = None) ->
     if isinstance(value, int):
         if abs(value) >= MAX_CELL_AMOUNT:
             raise RowError(field, "is too large for an amount in rupees")
-        number = Decimal(value)
+        return Decimal(value).quantize(PAISE)  # whole rupees below the limit: nothing to check
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise RowError(field, f"{value!r} is not an amount")
@@ -175,6 +175,8 @@ def cell_amount(value: object, field: str, *, default: Decimal | None = None) ->
                     f"{value!r} has more than two decimals: round it in the sheet"
                     " (e.g. =ROUND(…, 2))",
                 )
+            if abs(rounded) < MAX_CELL_AMOUNT:
+                return rounded  # finite, whole paise and below the limit: checked
             number = rounded
     elif isinstance(value, Decimal):
         number = value

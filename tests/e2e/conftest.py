@@ -29,8 +29,9 @@ class Running:
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Running]:
+async def bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Running]:
     """Start the real Application by long polling; stop it (and check no handler failed)."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # ptb 22: retry_after as a timedelta, no warning
     engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
     upgrade_schema(engine)
     async with FakeTelegram(token=TOKEN) as tg:
@@ -40,6 +41,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Running]:
             telegram_file_base_url=tg.url,
             admin_ids=str(ADMIN),
             database_url="sqlite://",
+            outbox_interval_seconds=0.2,
         )
         app = build_application(settings, engine, rate_limit=False)
         errors: list[BaseException] = []

@@ -1,0 +1,123 @@
+"""Delivering the outbox: render each queued message and send it within Telegram's limits.
+
+The rate limiter (AIORateLimiter) spaces the sends; a 429 is retried after Telegram's
+`retry_after`, a network error after a backoff; a chat that blocked the bot is given up and its
+member marked, so nothing more is queued for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.callbacks import encode
+from bot.deps import deps_of
+from bot.lists import ListSpec
+from bot.store import in_store
+from ims_domain.records import Action, RecordKind
+from storage.convert import rupees
+from storage.delivery import Claimed, backoff, claim_due, give_up, mark_sent, retry_later
+
+log = logging.getLogger(__name__)
+
+
+def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of one queued message."""
+    if kind == "digest":
+        kinds = ", ".join(
+            f"{count} {RecordKind(code).label}"
+            for code, count in sorted(payload["by_kind"].items())
+        )
+        lines = [
+            texts.DIGEST.format(
+                uploader=payload["uploaded_by_gstin"],
+                count=payload["new"] + payload["changed"],
+                recipient=payload["recipient_gstin"],
+                kinds=kinds,
+                tax=texts.inr(rupees(payload["tax_paise"])),
+            )
+        ]
+        if payload["reset"]:
+            lines.append(texts.DIGEST_RESET.format(count=payload["reset"]))
+        review = InlineKeyboardButton(
+            texts.BUTTON_REVIEW_NEW, callback_data=encode("ls", *ListSpec(status="N").args(), "-")
+        )
+        return "\n".join(lines), InlineKeyboardMarkup([[review]])
+    if kind == "supplier_alert":
+        note_kind = RecordKind(payload["kind"])
+        remarks = payload.get("remarks")
+        text = texts.SUPPLIER_ALERT.format(
+            recipient_name=texts.esc(payload["recipient_name"]),
+            recipient=payload["recipient_gstin"],
+            verb=texts.ALERT_VERB.get(payload["action"], payload["action"]),
+            kind=note_kind.label,
+            number=texts.esc(payload["number"]),
+            day=texts.day(date.fromisoformat(payload["document_date"])),
+            value=payload["value"],
+            remarks=texts.SUPPLIER_REMARKS.format(remarks=texts.esc(remarks)) if remarks else "",
+        )
+        if note_kind.is_credit_note and payload["action"] == "R":
+            text += texts.SUPPLIER_ALERT_CREDIT_NOTE
+        return text, None
+    who = texts.esc(payload.get("by_name") or texts.SOMEONE)
+    if kind == "team_bulk":
+        done = texts.STATUS_NAME[Action(payload["action"])].lower()
+        return texts.TEAM_BULK.format(
+            who=who, count=payload["count"], done=done, tax=payload["tax"]
+        ), None
+    if kind == "team_undo":
+        return texts.TEAM_UNDO.format(who=who, count=payload["count"]), None
+    raise ValueError(f"no renderer for outbox kind {kind!r}")
+
+
+async def send_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """One pass over the outbox (a repeating job): send what is due, record each outcome."""
+    deps = deps_of(context)
+    now = datetime.now(UTC)
+    due = await in_store(deps.engine, lambda s: claim_due(s, now=now))
+    for message in due:
+        await _deliver(context, message)
+
+
+async def _deliver(context: ContextTypes.DEFAULT_TYPE, message: Claimed) -> None:
+    engine = deps_of(context).engine
+    retry_at: datetime | None = None
+    blocked = False
+    try:
+        text, markup = render(message.kind, message.payload)
+        await context.bot.send_message(
+            message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+        error = ""
+    except RetryAfter as exc:  # Telegram's 429: wait as long as it says
+        wait = exc.retry_after
+        delay = wait if isinstance(wait, timedelta) else timedelta(seconds=wait)
+        retry_at, error = datetime.now(UTC) + delay, str(exc)
+    except Forbidden as exc:  # the user blocked the bot, or the bot left the group
+        blocked, error = True, str(exc)
+    except BadRequest as exc:  # Telegram will never take this message
+        error = str(exc)
+    except NetworkError as exc:  # timeouts and 5xx: try again later
+        retry_at, error = datetime.now(UTC) + backoff(message.attempts), str(exc)
+    except ValueError as exc:  # a payload we cannot render: a bug, logged, not retried
+        log.error("outbox message %s cannot be rendered: %s", message.id, exc)
+        error = str(exc)
+    now = datetime.now(UTC)
+
+    def record(session: Session) -> None:
+        if not error:
+            mark_sent(session, message_id=message.id, now=now)
+        elif retry_at is not None:
+            retry_later(session, message=message, at=retry_at, error=error)
+        else:
+            give_up(session, message=message, now=now, error=error, blocked=blocked)
+
+    await in_store(engine, record)

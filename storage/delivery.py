@@ -1,0 +1,97 @@
+"""The outbox's side of delivery: claim due messages, record what became of them.
+
+Claiming moves a message's next attempt a lease into the future in the same statement that
+picks it, so two workers never send the same row: on PostgreSQL the pick uses
+`FOR UPDATE SKIP LOCKED`; SQLite has one writer at a time anyway. A worker that dies after
+sending but before recording leaves the row to be sent again when the lease ends: the one case
+in which a message can arrive twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from storage.models import Outbox, User
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 8
+OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message to send now."""
+
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Claimed]:
+    """Due messages for this worker; they are leased so no other worker takes them."""
+    c = OUTBOX.c
+    blocked = select(User.id).where(User.blocked_at.is_not(None))  # type: ignore[union-attr, call-overload]
+    due = (
+        select(c.id, c.chat_id, c.kind, c.payload, c.attempts)
+        .where(
+            c.sent_at.is_(None),
+            c.failed_at.is_(None),
+            c.next_attempt_at <= now,
+            c.chat_id.not_in(blocked),
+        )
+        .order_by(c.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = session.execute(due).all()
+    if not rows:
+        return []
+    session.execute(
+        update(OUTBOX)
+        .where(c.id.in_([row.id for row in rows]))
+        .values(next_attempt_at=now + LEASE, attempts=c.attempts + 1)
+    )
+    return [Claimed(row.id, row.chat_id, row.kind, row.payload, row.attempts + 1) for row in rows]
+
+
+def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
+    """The message reached Telegram."""
+    session.execute(
+        update(OUTBOX).where(OUTBOX.c.id == message_id).values(sent_at=now, last_error=None)
+    )
+
+
+def retry_later(session: Session, *, message: Claimed, at: datetime, error: str) -> None:
+    """Try again at `at` (Telegram's retry_after, or a backoff); give up after MAX_ATTEMPTS."""
+    values: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:500]}
+    if message.attempts >= MAX_ATTEMPTS:
+        values["failed_at"] = at
+    session.execute(update(OUTBOX).where(OUTBOX.c.id == message.id).values(values))
+
+
+def give_up(
+    session: Session, *, message: Claimed, now: datetime, error: str, blocked: bool
+) -> None:
+    """Telegram refuses this message for good; a chat that blocked the bot is marked so."""
+    session.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == message.id)
+        .values(failed_at=now, last_error=error[:500])
+    )
+    if blocked:
+        user = session.get(User, message.chat_id)
+        if user is not None:
+            user.blocked_at = now
+
+
+def backoff(attempts: int) -> timedelta:
+    """Seconds to wait after a network error: 2, 4, 8 … up to 5 minutes."""
+    return timedelta(seconds=min(300, 2**attempts))

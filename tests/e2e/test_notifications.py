@@ -1,0 +1,104 @@
+"""Notifications through the outbox, end to end: digests, supplier alerts, team notices, faults."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, select
+
+from storage.db import transaction
+from storage.models import Outbox, User
+from storage.outbox import enqueue
+from tests.e2e.conftest import Running
+from tests.e2e.test_bot import (
+    APPROVER,
+    OWNER,
+    VIEWER,
+    import_download,
+    onboard,
+    open_card,
+    said,
+    stored,
+    tapped,
+)
+from tests.integration.store_helpers import invoices
+
+SUPPLIER_OWNER = 555
+
+
+def texts_to(bot: Running, chat_id: int) -> list[str]:
+    return [m.text or "" for m in bot.tg.messages(chat_id)]
+
+
+async def test_an_upload_of_500_gives_one_digest_per_member(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[APPROVER], invoices(500))
+    for member in (OWNER, VIEWER):
+        digest = await bot.tg.wait_for(
+            lambda m=member: [t for t in texts_to(bot, m) if "uploaded 500 documents" in t] or None
+        )
+        assert len(digest) == 1
+        assert "500 invoice; tax ₹9,00,000.00" in digest[0]
+    # The uploader sees the import summary, not a digest of their own upload.
+    assert not [t for t in texts_to(bot, APPROVER) if "uploaded" in t]
+
+
+async def test_R4_4_a_reject_reaches_the_supplier_with_remarks_and_guidance(bot: Running) -> None:
+    users = await onboard(bot)
+    supplier = bot.tg.user(user_id=SUPPLIER_OWNER, first_name="Sharma")
+    await said(bot, users[1], f"/addgstin 29AAGCB7383J1Z4 {SUPPLIER_OWNER} Sharma Components")
+    await import_download(bot, users[OWNER], invoices(1))
+    card = await open_card(bot, users[OWNER], "INV-0")
+    await tapped(bot, users[OWNER], card, "❌ Reject")
+    await users[OWNER].reply("not ordered by us")
+    alert = await bot.tg.wait_for(supplier.last_message)
+    assert "Acme Traders (27AAPFU0939F1ZV) rejected your invoice INV-0 of 01-Oct-2025" in (
+        alert.text or ""
+    )
+    assert "Their remarks: “not ordered by us”" in (alert.text or "")
+    assert "GSTR-1A before your GSTR-3B" in (alert.text or "")
+
+
+async def test_a_429_and_a_500_are_retried_and_the_message_arrives_once(bot: Running) -> None:
+    await onboard(bot)
+    bot.tg.fail_next("sendMessage", status=429, retry_after=0.2)
+    bot.tg.fail_next("sendMessage", status=500)
+    payload = {"by_name": "Ravi", "count": 3, "action": "A", "tax": "₹10.00"}
+    with transaction(bot.engine) as session:
+        enqueue(session, messages=[(OWNER, "team_bulk", payload, "test:1")], now=datetime.now(UTC))
+    await bot.tg.wait_for(
+        lambda: [t for t in texts_to(bot, OWNER) if "in bulk" in t] or None, timeout=10
+    )
+    assert len([t for t in texts_to(bot, OWNER) if "in bulk" in t]) == 1
+    statuses = [c.status for c in bot.tg.calls("sendMessage") if c.params.get("chat_id") == OWNER]
+    assert statuses[-3:] == [429, 500, 200]
+
+
+async def test_a_blocked_chat_is_given_up_and_marked(bot: Running) -> None:
+    users = await onboard(bot)
+    users[VIEWER].block()
+    await import_download(bot, users[APPROVER], invoices(2))
+    await bot.tg.wait_for(lambda: [t for t in texts_to(bot, OWNER) if "uploaded 2" in t] or None)
+
+    def viewer_state() -> tuple[object, object] | None:
+        with Session(bot.engine) as session:
+            user = session.get(User, VIEWER)
+            row = session.exec(select(Outbox).where(Outbox.chat_id == VIEWER)).first()
+            return (user.blocked_at, row.failed_at) if user and row and row.failed_at else None
+
+    blocked_at, failed_at = await bot.tg.wait_for(viewer_state)
+    assert blocked_at is not None and failed_at is not None
+
+
+async def test_a_bulk_action_is_told_to_the_other_members(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[OWNER], invoices(3))
+    board = await said(bot, users[OWNER], "/inbox")
+    await tapped(bot, users[OWNER], board, "Review no action (3)")
+    await tapped(bot, users[OWNER], bot.tg.message(OWNER, board.message_id), "Reject all")
+    await tapped(bot, users[OWNER], bot.tg.message(OWNER, board.message_id), "Yes, reject 3")
+    notice = await bot.tg.wait_for(
+        lambda: [t for t in texts_to(bot, APPROVER) if "in bulk" in t] or None
+    )
+    assert notice == ["Priya marked 3 records rejected in bulk (tax ₹5,400.00)."]
+    assert stored(bot, "INV-0").action == "R"
