@@ -35,11 +35,15 @@ class Claimed:
 
 
 def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Claimed]:
-    """Due messages for this worker; they are leased so no other worker takes them."""
+    """Due messages for this worker; they are leased so no other worker takes them.
+
+    One UPDATE … RETURNING picks and leases the rows, so the pick is atomic on SQLite too; on
+    PostgreSQL the inner SELECT skips rows another worker holds (FOR UPDATE SKIP LOCKED).
+    """
     c = OUTBOX.c
     blocked = select(User.id).where(User.blocked_at.is_not(None))  # type: ignore[union-attr, call-overload]
     due = (
-        select(c.id, c.chat_id, c.kind, c.payload, c.attempts)
+        select(c.id)
         .where(
             c.sent_at.is_(None),
             c.failed_at.is_(None),
@@ -51,15 +55,16 @@ def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Claim
     )
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    rows = session.execute(due).all()
-    if not rows:
-        return []
-    session.execute(
+    rows = session.execute(
         update(OUTBOX)
-        .where(c.id.in_([row.id for row in rows]))
+        .where(c.id.in_(due.scalar_subquery()))
         .values(next_attempt_at=now + LEASE, attempts=c.attempts + 1)
+        .returning(c.id, c.chat_id, c.kind, c.payload, c.attempts)
+    ).all()
+    return sorted(
+        (Claimed(row.id, row.chat_id, row.kind, row.payload, row.attempts) for row in rows),
+        key=lambda claimed: claimed.id,
     )
-    return [Claimed(row.id, row.chat_id, row.kind, row.payload, row.attempts + 1) for row in rows]
 
 
 def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
