@@ -46,6 +46,7 @@ TAPS: dict[str, TapHandler] = {
     "un": inbox.on_undo,
     "gs": onboarding.gstin_chosen,
     "tr": onboarding.member_removed,
+    "st": onboarding.setting_toggled,
     "up": files.on_uploaded,
 }
 
@@ -126,6 +127,8 @@ def build_application(
     add(CommandHandler("gstin", onboarding.gstin_menu))
     add(CommandHandler("invite", onboarding.invite))
     add(CommandHandler("team", onboarding.team))
+    add(CommandHandler("settings", onboarding.settings_command))
+    add(CommandHandler("bind", onboarding.bind))
     add(CommandHandler("inbox", inbox.inbox_command))
     add(CommandHandler("export", files.export_command))
     add(CommandHandler("report", files.report_command))

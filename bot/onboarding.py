@@ -18,15 +18,19 @@ from storage.access import Actor
 from storage.errors import UseCaseError
 from storage.models import Channel, Role
 from storage.taxpayers import (
+    MUTABLE_KINDS,
     active_taxpayer,
+    bind_group,
     choose_active,
     create_invite,
     ensure_user,
     join_with_invite,
     list_members,
+    muted_kinds,
     register_taxpayer,
     remove_member,
     taxpayers_of,
+    toggle_mute,
 )
 
 
@@ -250,3 +254,63 @@ async def member_removed(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
 
     await in_store(deps_of(context).engine, remove)
     return texts.MEMBER_REMOVED
+
+
+def _settings_screen(session: Session, user_id: int) -> InlineKeyboardMarkup:
+    muted = muted_kinds(session, user_id=user_id)
+    rows = []
+    for setting, name in texts.SETTING_NAMES.items():
+        off = set(MUTABLE_KINDS[setting]) <= muted
+        label = (texts.SETTING_OFF if off else texts.SETTING_ON).format(name=name)
+        rows.append([InlineKeyboardButton(label, callback_data=encode("st", setting))])
+    return InlineKeyboardMarkup(rows)
+
+
+async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/settings: switch kinds of messages on or off."""
+    user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
+    markup = await in_store(deps_of(context).engine, lambda s: _settings_screen(s, user.id))
+    await message.reply_text(texts.SETTINGS_HEAD, reply_markup=markup)
+
+
+async def setting_toggled(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
+    """A settings button: mute or unmute that kind, redraw the buttons."""
+    user = update.effective_user
+    assert user is not None
+    setting = tap.arg(0)
+    if setting not in MUTABLE_KINDS:
+        raise UseCaseError(texts.UNKNOWN_TAP)
+
+    def toggle(session: Session) -> tuple[bool, InlineKeyboardMarkup]:
+        ensure_user(session, user_id=user.id, now=datetime.now(UTC))
+        muted = toggle_mute(session, user_id=user.id, setting=setting)
+        return muted, _settings_screen(session, user.id)
+
+    muted, markup = await in_store(deps_of(context).engine, toggle)
+    if update.callback_query:
+        await update.callback_query.edit_message_reply_markup(reply_markup=markup)
+    return texts.SETTING_MUTED if muted else texts.SETTING_UNMUTED
+
+
+async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bind in a group: an owner binds the group to their active GSTIN."""
+    user, message, chat = update.effective_user, update.effective_message, update.effective_chat
+    if user is None or message is None or chat is None:
+        return
+    if chat.type == "private":
+        await message.reply_text(texts.BIND_PRIVATE)
+        return
+    try:
+        taxpayer = await in_store(
+            deps_of(context).engine,
+            lambda s: bind_group(s, user_id=user.id, chat_id=chat.id, now=datetime.now(UTC)),
+        )
+    except UseCaseError as exc:
+        await message.reply_text(texts.esc(exc), parse_mode=ParseMode.HTML)
+        return
+    await message.reply_text(
+        texts.BIND_DONE.format(taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin),
+        parse_mode=ParseMode.HTML,
+    )

@@ -45,6 +45,8 @@ COMMANDS = [
     ("report", "The inbox as a CSV file"),
     ("team", "Members of this GSTIN"),
     ("invite", "Invite a member: /invite approver"),
+    ("settings", "Which messages you get"),
+    ("bind", "In a group: send it this GSTIN's digests"),
     ("help", "Answers about IMS"),
 ]
 
@@ -272,3 +274,16 @@ ALERT_VERB = {"R": "rejected", "P": "kept pending"}
 TEAM_BULK = "{who} marked {count} records {done} in bulk (tax {tax})."
 TEAM_UNDO = "{who} undid a bulk action on {count} records."
 SOMEONE = "A team member"
+
+SETTINGS_HEAD = "Which messages do you want? Tap to switch one on or off."
+SETTING_NAMES = {
+    "digest": "Supplier upload digests",
+    "supplier_alert": "Alerts about your own records (as a supplier)",
+    "team": "Team notices (bulk actions, undo)",
+}
+SETTING_ON = "🔔 {name}"
+SETTING_OFF = "🔕 {name}"
+SETTING_MUTED = "Muted"
+SETTING_UNMUTED = "On again"
+BIND_DONE = "This group now gets the digests of <b>{taxpayer}</b> ({gstin})."
+BIND_PRIVATE = "Send /bind in the Telegram group that should get this GSTIN's messages."

@@ -200,7 +200,7 @@ def _alert_supplier(
     }
     messages = [
         (chat, "supplier_alert", payload, f"supplier_alert:{row.id}:{row.version + 1}:{chat}")
-        for chat in member_chats(session, taxpayer_id=supplier.id)
+        for chat in member_chats(session, taxpayer_id=supplier.id, kind="supplier_alert")
     ]
     enqueue(session, messages=messages, now=now)
 

@@ -410,7 +410,7 @@ def _notify_team(
     }
     messages = [
         (chat, kind, payload, f"{kind}:{bulk.id}:{chat}")
-        for chat in member_chats(session, taxpayer_id=taxpayer.id, exclude=actor.user_id)
+        for chat in member_chats(session, taxpayer_id=taxpayer.id, kind=kind, exclude=actor.user_id)
     ]
     enqueue(session, messages=messages, now=now)
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlmodel import Session
 
-from storage.models import Outbox, User
+from storage.models import Mute, Outbox, User
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 8
@@ -49,6 +49,8 @@ def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Claim
             c.failed_at.is_(None),
             c.next_attempt_at <= now,
             c.chat_id.not_in(blocked),
+            # Muted after the message was queued: it is not sent either (/settings).
+            ~exists().where(Mute.user_id == c.chat_id, Mute.kind == c.kind),
         )
         .order_by(c.id)
         .limit(limit)

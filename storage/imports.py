@@ -400,7 +400,9 @@ def _enqueue_digest(
     }
     messages = [
         (chat, "digest", payload, f"digest:{batch.id}:{recipient.id}:{chat}")
-        for chat in member_chats(session, taxpayer_id=recipient.id, exclude=exclude)
+        for chat in member_chats(
+            session, taxpayer_id=recipient.id, kind="digest", exclude=exclude, groups=True
+        )
     ]
     enqueue(session, messages=messages, now=now)
 

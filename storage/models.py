@@ -77,6 +77,28 @@ class Membership(SQLModel, table=True):
     created_at: datetime
 
 
+class Mute(SQLModel, table=True):
+    """A kind of message (an outbox kind) a user does not want (/settings)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    kind: str
+
+
+class GroupBinding(SQLModel, table=True):
+    """A Telegram group bound to a GSTIN: it gets the GSTIN's digests (and reminders)."""
+
+    __table_args__ = (UniqueConstraint("chat_id", "taxpayer_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")
+    bound_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime
+
+
 class Invite(SQLModel, table=True):
     """A one-use code that makes its holder a member with a role, until it expires."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from storage.models import Membership, Outbox
+from storage.models import GroupBinding, Membership, Mute, Outbox
 
 
 def enqueue(
@@ -35,7 +35,23 @@ def enqueue(
     session.execute(statement, rows)
 
 
-def member_chats(session: Session, *, taxpayer_id: int, exclude: int | None = None) -> list[int]:
-    """The Telegram ids of a GSTIN's members (a private chat's id is the user's id)."""
-    query = select(Membership.user_id).where(Membership.taxpayer_id == taxpayer_id)
-    return [user_id for user_id in session.exec(query).all() if user_id != exclude]
+def member_chats(
+    session: Session,
+    *,
+    taxpayer_id: int,
+    kind: str,
+    exclude: int | None = None,
+    groups: bool = False,
+) -> list[int]:
+    """Who gets a message of `kind` about a GSTIN: its members who did not mute the kind
+    (a private chat's id is the user's id), and with `groups` its bound groups."""
+    muted = select(Mute.user_id).where(Mute.kind == kind)
+    query = select(Membership.user_id).where(
+        Membership.taxpayer_id == taxpayer_id,
+        Membership.user_id.not_in(muted),  # type: ignore[attr-defined]
+    )
+    chats = [user_id for user_id in session.exec(query).all() if user_id != exclude]
+    if groups:
+        bound = select(GroupBinding.chat_id).where(GroupBinding.taxpayer_id == taxpayer_id)
+        chats += list(session.exec(bound).all())
+    return chats

@@ -13,7 +13,7 @@ from ims_domain.gstin import GstinKind, parse_gstin
 from ims_domain.periods import FilingFrequency, StateGroup, state_group_of
 from storage.access import ANY_ROLE, Actor, taxpayer_for
 from storage.errors import AccessDenied, InvalidInput, NotFound
-from storage.models import Invite, Membership, Role, Taxpayer, User
+from storage.models import GroupBinding, Invite, Membership, Mute, Role, Taxpayer, User
 
 INVITE_LIFETIME = timedelta(days=2)
 NO_IMS_KINDS = {
@@ -215,3 +215,49 @@ def active_taxpayer(session: Session, *, user_id: int) -> tuple[Taxpayer, Role] 
         if user is not None and taxpayer.id == user.active_taxpayer_id:
             return taxpayer, role
     return memberships[0] if len(memberships) == 1 else None
+
+
+MUTABLE_KINDS = {
+    "digest": ("digest",),
+    "supplier_alert": ("supplier_alert",),
+    "team": ("team_bulk", "team_undo"),
+}
+
+
+def muted_kinds(session: Session, *, user_id: int) -> set[str]:
+    """The outbox kinds a user muted."""
+    return set(session.exec(select(Mute.kind).where(Mute.user_id == user_id)).all())
+
+
+def toggle_mute(session: Session, *, user_id: int, setting: str) -> bool:
+    """Mute or unmute one setting of MUTABLE_KINDS; returns True when it is now muted."""
+    kinds = MUTABLE_KINDS[setting]
+    muted = muted_kinds(session, user_id=user_id)
+    if set(kinds) <= muted:
+        for mute in session.exec(select(Mute).where(Mute.user_id == user_id, Mute.kind.in_(kinds))):  # type: ignore[attr-defined]
+            session.delete(mute)
+        return False
+    for kind in set(kinds) - muted:
+        session.add(Mute(user_id=user_id, kind=kind))
+    return True
+
+
+def bind_group(session: Session, *, user_id: int, chat_id: int, now: datetime) -> Taxpayer:
+    """Owners: the group gets the active GSTIN's digests (and, later, reminders)."""
+    active = active_taxpayer(session, user_id=user_id)
+    if active is None:
+        raise NotFound("You are not a member of any GSTIN here.")
+    taxpayer, role = active
+    if role is not Role.OWNER:
+        raise AccessDenied(f"Only an owner of {taxpayer.gstin} can bind a group to it.")
+    assert taxpayer.id is not None
+    known = session.exec(
+        select(GroupBinding).where(
+            GroupBinding.chat_id == chat_id, GroupBinding.taxpayer_id == taxpayer.id
+        )
+    ).first()
+    if known is None:
+        session.add(
+            GroupBinding(chat_id=chat_id, taxpayer_id=taxpayer.id, bound_by=user_id, created_at=now)
+        )
+    return taxpayer

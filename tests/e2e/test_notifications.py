@@ -102,3 +102,31 @@ async def test_a_bulk_action_is_told_to_the_other_members(bot: Running) -> None:
     )
     assert notice == ["Priya marked 3 records rejected in bulk (tax ₹5,400.00)."]
     assert stored(bot, "INV-0").action == "R"
+
+
+async def test_a_muted_kind_stays_silent(bot: Running) -> None:
+    users = await onboard(bot)
+    menu = await said(bot, users[VIEWER], "/settings")
+    assert await tapped(bot, users[VIEWER], menu, "🔔 Supplier upload digests") == "Muted"
+    assert "🔕 Supplier upload digests" in bot.tg.message(VIEWER, menu.message_id).button_texts
+    await import_download(bot, users[APPROVER], invoices(2))
+    await bot.tg.wait_for(lambda: [t for t in texts_to(bot, OWNER) if "uploaded 2" in t] or None)
+    await said(bot, users[VIEWER], "/help")  # a round trip, after which a digest would be there
+    assert not [t for t in texts_to(bot, VIEWER) if "uploaded" in t]
+
+
+async def test_a_bound_group_gets_the_digests(bot: Running) -> None:
+    users = await onboard(bot)
+    group = bot.tg.group(chat_id=-500, title="Acme accounts")
+    before = len(group.messages())
+    await users[OWNER].send("/bind", chat=group)
+    bound = await bot.tg.wait_for(lambda: group.messages()[before])
+    assert "This group now gets the digests of <b>Acme Traders</b>" in (bound.text or "")
+    await users[VIEWER].send("/bind", chat=group)
+    refused = await bot.tg.wait_for(lambda: group.messages()[before + 1])
+    assert "Only an owner" in (refused.text or "")
+    await import_download(bot, users[APPROVER], invoices(2))
+    digest = await bot.tg.wait_for(
+        lambda: [m.text for m in group.messages() if "uploaded 2" in (m.text or "")] or None
+    )
+    assert len(digest) == 1
