@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import Deps, deps_of
-from bot.lists import ANY, ListSpec
+from bot.lists import ANY, FIELDS, ListSpec
 from bot.store import in_store
 from ims_domain.actions import ActionRequest, ItcReduction
 from ims_domain.errors import ImsDomainError
@@ -616,7 +616,7 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
-    spec, action = ListSpec.from_tap(tap), Action(tap.arg(5))
+    spec, action = ListSpec.from_tap(tap), Action(tap.arg(FIELDS))
 
     def preview(session: Session):  # type: ignore[no-untyped-def]
         taxpayer = _active(session, user.id)
@@ -659,7 +659,7 @@ async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
-    spec, action = ListSpec.from_tap(tap), Action(tap.arg(5))
+    spec, action = ListSpec.from_tap(tap), Action(tap.arg(FIELDS))
 
     def run(session: Session):  # type: ignore[no-untyped-def]
         taxpayer = _active(session, user.id)
@@ -722,7 +722,7 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     spec = ListSpec.from_tap(tap)
     screen = await in_store(
         deps_of(context).engine,
-        lambda s: list_screen(s, user_id=user.id, spec=spec, cursor=tap.arg(5)),
+        lambda s: list_screen(s, user_id=user.id, spec=spec, cursor=tap.arg(FIELDS)),
     )
     await edit(update, screen)
     return ""

@@ -1,6 +1,6 @@
 """Which records a list shows, carried in callback data: status, kind, period, supplier, amount.
 
-Encoded as five short callback arguments (`N:C:102025:29AAG…:H`), so a list, its pages, its
+Encoded as six short callback arguments (`N:C:102025:29AAG…:H:*`), so a list, its pages, its
 filter menu and its bulk actions all name the same records. Unknown codes raise BadCallback.
 """
 
@@ -15,6 +15,7 @@ from ims_domain.records import Action, RecordKind
 from storage.filters import RecordFilter
 
 ANY = "*"
+FIELDS = 6  # callback arguments a list takes
 STATUSES = {"N": Action.NO_ACTION, "P": Action.PENDING, "A": Action.ACCEPT, "R": Action.REJECT}
 KINDS = {
     "I": (RecordKind.INVOICE, RecordKind.INVOICE_AMENDMENT),
@@ -40,21 +41,23 @@ class ListSpec:
     period: str = ANY  # MMYYYY
     supplier: str = ANY
     amount: str = ANY
+    batch: str = ANY  # an import batch: the records one upload brought
 
-    def args(self) -> tuple[str, str, str, str, str]:
+    def args(self) -> tuple[str, str, str, str, str, str]:
         """The callback arguments that name this list."""
-        return (self.status, self.kind, self.period, self.supplier, self.amount)
+        return (self.status, self.kind, self.period, self.supplier, self.amount, self.batch)
 
     @classmethod
     def from_tap(cls, tap: Callback, start: int = 0) -> ListSpec:
-        """The list named by a tap's arguments `start` … `start + 4`."""
-        spec = cls(*(tap.arg(start + i) for i in range(5)))
+        """The list named by a tap's arguments `start` … `start + 5`."""
+        spec = cls(*(tap.arg(start + i) for i in range(FIELDS)))
         ok = (
             spec.status in (ANY, *STATUSES)
             and spec.kind in (ANY, *KINDS)
             and spec.amount in (ANY, *AMOUNTS)
             and (spec.period == ANY or (len(spec.period) == 6 and spec.period.isdigit()))
             and (spec.supplier == ANY or (spec.supplier.isalnum() and len(spec.supplier) <= 15))
+            and (spec.batch == ANY or spec.batch.isdigit())
         )
         if not ok:
             raise BadCallback(f"bad list {spec}")
@@ -74,6 +77,7 @@ class ListSpec:
             supplier=None if self.supplier == ANY else self.supplier,
             min_value=low,
             max_value=high,
+            batch_id=None if self.batch == ANY else int(self.batch),
         )
 
     @property

@@ -47,8 +47,11 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         ]
         if payload["reset"]:
             lines.append(texts.DIGEST_RESET.format(count=payload["reset"]))
+        # Opens exactly the records this upload brought (at most three taps to an action).
+        these = ListSpec(batch=str(payload["batch_id"]))
         review = InlineKeyboardButton(
-            texts.BUTTON_REVIEW_NEW, callback_data=encode("ls", *ListSpec(status="N").args(), "-")
+            texts.BUTTON_REVIEW_NEW.format(count=payload["new"] + payload["changed"]),
+            callback_data=encode("ls", *these.args(), "-"),
         )
         return "\n".join(lines), InlineKeyboardMarkup([[review]])
     if kind == "supplier_alert":

@@ -145,6 +145,7 @@ FILTER_ANY_SUPPLIER = "All suppliers"
 KIND_FILTERS = {"I": "Invoices", "D": "Debit notes", "C": "Credit notes", "B": "Imports"}
 AMOUNT_FILTERS = {"H": "≥ ₹1 lakh", "M": "₹10k–1 lakh", "L": "< ₹10k"}
 ALL_RECORDS = "All records"
+UPLOAD_TITLE = "This upload"
 LIST_EMPTY = "Nothing here."
 LIST_LINE = "{icon} {kind} {number} · {supplier} · {tax}"
 BUTTON_NEXT = "Next ▶"
@@ -256,13 +257,15 @@ def list_title(spec: ListSpec) -> str:
         parts.append(spec.supplier)
     if spec.amount in AMOUNT_FILTERS:
         parts.append(AMOUNT_FILTERS[spec.amount])
+    if spec.batch != "*":
+        parts.append(UPLOAD_TITLE)
     return " · ".join(parts) or ALL_RECORDS
 
 
 # --- notifications (rendered from outbox payloads) ------------------------------------------
 DIGEST = "{uploader} uploaded {count} documents for {recipient}: {kinds}; tax {tax}."
 DIGEST_RESET = "{count} changed by the supplier: the earlier action was reset to No action."
-BUTTON_REVIEW_NEW = "Review no action"
+BUTTON_REVIEW_NEW = "Review these {count}"
 SUPPLIER_ALERT = (
     "{recipient_name} ({recipient}) {verb} your {kind} {number} of {day} ({value}).{remarks}\n"
     "What you can do: talk to the buyer; check GSTIN, value and rate; report the corrected "

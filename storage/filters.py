@@ -29,7 +29,8 @@ class RecordFilter:
     status: Action | None = None
     min_value: Decimal | None = None  # document value, rupees
     max_value: Decimal | None = None
-    record_ids: tuple[int, ...] | None = None  # exactly these (a digest's "Review these")
+    record_ids: tuple[int, ...] | None = None  # exactly these
+    batch_id: int | None = None  # the records an import last wrote (a digest's "Review these")
 
     def clause(self, taxpayer_id: int) -> ColumnElement[bool]:
         """The SQL condition: this taxpayer's records that match every given field."""
@@ -53,6 +54,8 @@ class RecordFilter:
             conditions.append(c.value_paise <= paise(self.max_value))
         if self.record_ids is not None:
             conditions.append(c.id.in_(self.record_ids))
+        if self.batch_id is not None:
+            conditions.append(c.batch_id == self.batch_id)
         return and_(*conditions)
 
     def as_json(self) -> dict[str, Any]:

@@ -130,3 +130,18 @@ async def test_a_bound_group_gets_the_digests(bot: Running) -> None:
         lambda: [m.text for m in group.messages() if "uploaded 2" in (m.text or "")] or None
     )
     assert len(digest) == 1
+
+
+async def test_a_digest_opens_exactly_the_records_of_its_upload(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[APPROVER], invoices(2, prefix="OLD"))
+    await import_download(bot, users[APPROVER], invoices(3, prefix="NEW"))
+    owner = users[OWNER]
+    digest = await bot.tg.wait_for(
+        lambda: next((m for m in owner.messages() if "uploaded 3" in (m.text or "")), None)
+    )
+    await tapped(bot, owner, digest, "Review these 3")
+    listing = bot.tg.message(OWNER, digest.message_id)
+    assert "This upload" in (listing.text or "")
+    numbers = sorted(t for t in listing.button_texts if t.startswith("invoice"))
+    assert numbers == ["invoice NEW-0", "invoice NEW-1", "invoice NEW-2"]
