@@ -2,6 +2,7 @@
 """Speed and memory of the store's bulk paths, each against a floor measured in the same run.
 
     .venv/bin/python bench/run.py [--quick] [--json] [--postgres-url URL] [--repeat N]
+                                  [--only import|ims|register|bulk|inbox ...]
 
 Every figure compares OUR code (the use case the bot and the CLI call) with a FLOOR: the bare
 statement that does the same work on the same machine, the same data and a fresh database of the

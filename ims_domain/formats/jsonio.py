@@ -19,7 +19,7 @@ def load_json(data: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise FormatError(f"the file is not UTF-8 text (byte {exc.start} is not valid)") from None
     try:
-        return json.loads(text, parse_float=Decimal)
+        return json.loads(text, parse_float=_decimal)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         if exc.pos >= len(text.rstrip()):
@@ -31,6 +31,15 @@ def load_json(data: bytes) -> Any:
         ) from None
     except RecursionError:
         raise FormatError("the JSON is nested too deeply to be a GST file") from None
+
+
+_ZERO_TEXT, _ZERO = "0.00", Decimal("0.00")
+
+
+def _decimal(text: str) -> Decimal:
+    """A JSON number with a fraction, exactly. GST files write an absent tax as 0.00 (over a third
+    of the amounts of a typical IMS download): those share one Decimal, which is immutable."""
+    return _ZERO if text == _ZERO_TEXT else Decimal(text)
 
 
 def unwrap(document: Any, *, required: tuple[str, ...]) -> Mapping[str, Any] | None:
