@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import Deps, deps_of
-from bot.lists import ANY, FIELDS, ListSpec
+from bot.lists import ANY, FIELDS, STATUSES, ListSpec
 from bot.store import in_store
 from ims_domain.actions import ActionRequest, ItcReduction
 from ims_domain.errors import ImsDomainError
@@ -222,6 +222,10 @@ def filter_screen(session: Session, *, user_id: int, spec: ListSpec) -> Screen:
         return _button(mark + label, "ls", *chosen.args(), "-")
 
     buttons = [
+        [
+            choice(texts.FILTER_ANY_STATUS, status=ANY),
+            *(choice(texts.STATUS_NAME[a], status=code) for code, a in STATUSES.items()),
+        ],
         [
             choice(texts.FILTER_ANY_KIND, kind=ANY),
             *(choice(name, kind=code) for code, name in texts.KIND_FILTERS.items()),
