@@ -15,24 +15,15 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import deps_of
-from bot.store import in_store
+from bot.store import in_store, working_taxpayer
 from ims_domain.formats.common import FormatError
 from storage.access import Actor
 from storage.errors import UseCaseError
 from storage.exports import export_actions, mark_uploaded
 from storage.filters import RecordFilter
 from storage.imports import ImportResult
-from storage.models import Taxpayer
 from storage.queries import InboxCursor, inbox_page
-from storage.taxpayers import active_taxpayer
 from storage.uploads import import_file
-
-
-def _active(session: Session, user_id: int) -> Taxpayer:
-    found = active_taxpayer(session, user_id=user_id)
-    if found is None:
-        raise UseCaseError(texts.NO_GSTIN)
-    return found[0]
 
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -56,7 +47,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     data = bytes(await (await document.get_file()).download_as_bytearray())
 
     def run(session: Session) -> ImportResult:
-        taxpayer = _active(session, user.id)
+        taxpayer = working_taxpayer(session, user.id)
         return import_file(
             session,
             actor=Actor.user(user.id),
@@ -128,7 +119,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     deps = deps_of(context)
 
     def run(session: Session):  # type: ignore[no-untyped-def]
-        taxpayer = _active(session, user.id)
+        taxpayer = working_taxpayer(session, user.id)
         return taxpayer.gstin, export_actions(
             session, actor=Actor.user(user.id), gstin=taxpayer.gstin, rulebook=deps.rulebook
         )
@@ -159,7 +150,7 @@ async def on_uploaded(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
     digest = tap.arg(0)
 
     def run(session: Session) -> int:
-        taxpayer = _active(session, user.id)
+        taxpayer = working_taxpayer(session, user.id)
         upload = export_actions(
             session, actor=Actor.user(user.id), gstin=taxpayer.gstin, rulebook=deps.rulebook
         )
@@ -192,7 +183,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     deps = deps_of(context)
 
     def run(session: Session) -> tuple[str, bytes]:
-        taxpayer = _active(session, user.id)
+        taxpayer = working_taxpayer(session, user.id)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(

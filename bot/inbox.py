@@ -22,7 +22,7 @@ from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import Deps, deps_of
 from bot.lists import ANY, FIELDS, STATUSES, ListSpec
-from bot.store import in_store
+from bot.store import in_store, working_taxpayer
 from ims_domain.actions import ActionRequest, ItcReduction
 from ims_domain.errors import ImsDomainError
 from ims_domain.money import TaxAmounts, to_rupees
@@ -34,9 +34,8 @@ from storage.bulk import apply_bulk, preview_bulk, undo_bulk
 from storage.convert import record_of
 from storage.errors import StaleRecord, UseCaseError
 from storage.filters import RecordFilter
-from storage.models import Channel, Taxpayer
+from storage.models import Channel
 from storage.queries import InboxCursor, InboxItem, dashboard, inbox_page
-from storage.taxpayers import active_taxpayer
 
 PAGE = 8
 
@@ -58,19 +57,12 @@ def _button(label: str, verb: str, *args: object) -> InlineKeyboardButton:
     return InlineKeyboardButton(label, callback_data=encode(verb, *args))
 
 
-def _active(session: Session, user_id: int) -> Taxpayer:
-    found = active_taxpayer(session, user_id=user_id)
-    if found is None:
-        raise UseCaseError(texts.NO_GSTIN if not session else texts.PICK_GSTIN)
-    return found[0]
-
-
 # --- dashboard ----------------------------------------------------------------------------
 
 
 def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
     """Counts and tax per status, the next GSTR-2B, with buttons that open the lists."""
-    taxpayer = _active(session, user_id)
+    taxpayer = working_taxpayer(session, user_id)
     board = dashboard(
         session,
         actor=Actor.user(user_id),
@@ -162,7 +154,7 @@ async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 def list_screen(session: Session, *, user_id: int, spec: ListSpec, cursor: str) -> Screen:
     """A page of one list, with a button per record, paging, filters and the bulk actions."""
-    taxpayer = _active(session, user_id)
+    taxpayer = working_taxpayer(session, user_id)
     after = InboxCursor.decode(cursor) if cursor != "-" else None
     page = inbox_page(
         session,
@@ -201,7 +193,7 @@ def list_screen(session: Session, *, user_id: int, spec: ListSpec, cursor: str) 
 
 def filter_screen(session: Session, *, user_id: int, spec: ListSpec) -> Screen:
     """Buttons that narrow the list by kind, 2B period, supplier and amount."""
-    taxpayer = _active(session, user_id)
+    taxpayer = working_taxpayer(session, user_id)
     now = datetime.now(UTC)
     page = inbox_page(
         session,
@@ -257,7 +249,7 @@ def _list_line(item: InboxItem) -> str:
 
 def card_screen(session: Session, *, user_id: int, record_id: int, note: str = "") -> Screen:
     """One record as a card with its action buttons (carrying the version it shows)."""
-    taxpayer = _active(session, user_id)
+    taxpayer = working_taxpayer(session, user_id)
     page = inbox_page(
         session,
         actor=Actor.user(user_id),
@@ -342,7 +334,7 @@ def propose(
     session: Session, *, user_id: int, record_id: int, version: int, action: Action, deps: Deps
 ) -> Proposal:
     """Check a tapped action against the rules before asking anything more."""
-    taxpayer = _active(session, user_id)
+    taxpayer = working_taxpayer(session, user_id)
     row = load_record(session, taxpayer=taxpayer, record_id=record_id)
     if row.version != version:
         return Proposal("stale")
@@ -576,7 +568,7 @@ async def apply(
     deps = deps_of(context)
 
     def act(session: Session) -> str:
-        taxpayer = _active(session, user.id)
+        taxpayer = working_taxpayer(session, user.id)
         act_on_record(
             session,
             actor=Actor.user(user.id, Channel.BOT),
@@ -616,14 +608,14 @@ async def apply(
 
 
 async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
-    """ "Accept all N" on a list: show count and tax, and ask to confirm."""
+    """A list's "Accept all" (or Reject, Pending): show count and tax, and ask to confirm."""
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
     spec, action = ListSpec.from_tap(tap), Action(tap.arg(FIELDS))
 
     def preview(session: Session):  # type: ignore[no-untyped-def]
-        taxpayer = _active(session, user.id)
+        taxpayer = working_taxpayer(session, user.id)
         return preview_bulk(
             session,
             actor=Actor.user(user.id),
@@ -666,7 +658,7 @@ async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
     spec, action = ListSpec.from_tap(tap), Action(tap.arg(FIELDS))
 
     def run(session: Session):  # type: ignore[no-untyped-def]
-        taxpayer = _active(session, user.id)
+        taxpayer = working_taxpayer(session, user.id)
         return apply_bulk(
             session,
             actor=Actor.user(user.id, Channel.BULK),
@@ -703,7 +695,7 @@ async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     bulk_id = tap.int_arg(0)
 
     def run(session: Session) -> int:
-        taxpayer = _active(session, user.id)
+        taxpayer = working_taxpayer(session, user.id)
         return undo_bulk(
             session,
             actor=Actor.user(user.id),

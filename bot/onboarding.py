@@ -12,13 +12,14 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import deps_of
-from bot.store import in_store
+from bot.store import in_store, working_taxpayer
 from ims_domain.periods import FilingFrequency
 from storage.access import Actor
 from storage.errors import UseCaseError
-from storage.models import Channel, Role
+from storage.models import Channel, Role, Taxpayer
 from storage.taxpayers import (
     MUTABLE_KINDS,
+    Member,
     active_taxpayer,
     bind_group,
     choose_active,
@@ -170,10 +171,7 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     deps = deps_of(context)
 
     def make(session: Session) -> tuple[str, str, datetime]:
-        active = active_taxpayer(session, user_id=user.id)
-        if active is None:
-            raise UseCaseError(texts.NO_GSTIN)
-        taxpayer, _ = active
+        taxpayer = working_taxpayer(session, user.id)
         created = create_invite(
             session,
             actor=Actor.user(user.id),
@@ -204,16 +202,11 @@ async def team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     deps = deps_of(context)
 
-    def load(session: Session):  # type: ignore[no-untyped-def]
-        active = active_taxpayer(session, user_id=user.id)
-        if active is None:
-            raise UseCaseError(texts.NO_GSTIN)
-        taxpayer, role = active
-        return (
-            taxpayer,
-            role,
-            list_members(session, actor=Actor.user(user.id), gstin=taxpayer.gstin),
-        )
+    def load(session: Session) -> tuple[Taxpayer, Role, list[Member]]:
+        taxpayer = working_taxpayer(session, user.id)
+        members = list_members(session, actor=Actor.user(user.id), gstin=taxpayer.gstin)
+        role = next((m.role for m in members if m.user_id == user.id), Role.VIEWER)
+        return taxpayer, role, members
 
     try:
         taxpayer, role, members = await in_store(deps.engine, load)
@@ -247,10 +240,8 @@ async def member_removed(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     member = tap.int_arg(0)
 
     def remove(session: Session) -> None:
-        active = active_taxpayer(session, user_id=user.id)
-        if active is None:
-            raise UseCaseError(texts.NO_GSTIN)
-        remove_member(session, actor=Actor.user(user.id), gstin=active[0].gstin, user_id=member)
+        gstin = working_taxpayer(session, user.id).gstin
+        remove_member(session, actor=Actor.user(user.id), gstin=gstin, user_id=member)
 
     await in_store(deps_of(context).engine, remove)
     return texts.MEMBER_REMOVED
