@@ -164,9 +164,7 @@ async def on_uploaded(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
                     now=datetime.now(UTC),
                 )
                 return marked.updated
-        raise UseCaseError(
-            "Actions changed since this file was made: send /export again and upload the new file."
-        )
+        raise UseCaseError(texts.EXPORT_STALE)
 
     count = await in_store(deps.engine, run)
     text = texts.EXPORT_RECORDED.format(count=count)

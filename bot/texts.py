@@ -223,6 +223,9 @@ EXPORT_CAPTION = (
 )
 BUTTON_UPLOADED = "I uploaded it"
 EXPORT_RECORDED = "Recorded: {count} actions are now on the portal."
+EXPORT_STALE = (
+    "Actions changed since this file was made: send /export again and upload the new file."
+)
 REPORT_CAPTION = "The inbox of {gstin} as CSV."
 VIEWER_CANNOT = "Your role is viewer: you can look, not act. Ask an owner for the approver role."
 ERROR = "Something went wrong on my side; nothing was changed. Please try again."
