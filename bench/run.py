@@ -2,7 +2,7 @@
 """Speed and memory of the store's bulk paths, each against a floor measured in the same run.
 
     .venv/bin/python bench/run.py [--quick] [--json] [--postgres-url URL] [--repeat N]
-                                  [--only import|ims|register|bulk|inbox ...]
+                                  [--only import|ims|register|bulk|inbox|bot ...]
 
 Every figure compares OUR code (the use case the bot and the CLI call) with a FLOOR: the bare
 statement that does the same work on the same machine, the same data and a fresh database of the
@@ -837,10 +837,33 @@ def bench_inbox(
 
 
 # ---------------------------------------------------------------------------------------------
+# Bot: tap-to-edit latency through the fake Telegram server (bench/bot_latency.py)
+
+BOT_USERS = 20
+
+
+def bench_bot(folder: Path, *, rounds: int, name: str = "bot_tap_p95_20_users") -> Figure:
+    """p95 of Accept taps by 20 concurrent users, against a no-op handler in the same harness."""
+    # Imported here, not at the top: the memory children import this file and must not pay
+    # for python-telegram-bot, aiohttp and the e2e harness.
+    from bench.bot_latency import measure  # noqa: PLC0415
+
+    log(f"[{name}] {BOT_USERS} users, {rounds} timed rounds per side (setup not timed)")
+    started = time.perf_counter()
+    ours, floor = measure(folder, BOT_USERS, rounds, log)
+    for label, values in (("ours", ours), ("floor", floor)):
+        median = statistics.median(values)
+        p95, top = _p95(values), max(values)
+        log(f"  {label}: p95 {p95:.1f} ms, median {median:.1f} ms, max {top:.1f} ms")
+    log(f"  took {time.perf_counter() - started:.1f} s")
+    return Figure(name, _p95(ours), _p95(floor), 3.0, "ms")
+
+
+# ---------------------------------------------------------------------------------------------
 # Main
 
 
-GROUPS = ("import", "ims", "register", "bulk", "inbox")
+GROUPS = ("import", "ims", "register", "bulk", "inbox", "bot")
 
 
 def run(
@@ -882,6 +905,8 @@ def run(
             figures.append(
                 bench_inbox(dbs, backend, big=inbox_big, small=10_000, name=name, repeat=repeat)
             )
+        if "bot" in only:
+            figures.append(bench_bot(Path(folder), rounds=3 if quick else 10 * repeat))
     return figures
 
 

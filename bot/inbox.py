@@ -32,9 +32,9 @@ from storage.access import Actor
 from storage.acting import act_on_record, decision_for, load_record, original_of
 from storage.bulk import apply_bulk, preview_bulk, undo_bulk
 from storage.convert import record_of
-from storage.errors import StaleRecord, UseCaseError
+from storage.errors import UseCaseError
 from storage.filters import RecordFilter
-from storage.models import Channel
+from storage.models import Channel, RecordRow
 from storage.queries import InboxCursor, InboxItem, dashboard, inbox_page
 
 PAGE = 8
@@ -362,20 +362,65 @@ def propose(
     )
 
 
+def _may_be_specified(session: Session, record_id: int) -> bool:
+    """Only credit notes and amendments can be specified records (R3.2)."""
+    row = session.get(RecordRow, record_id)
+    kind = RecordKind(row.kind) if row is not None else None
+    return kind is None or kind.is_credit_note or kind.is_amendment
+
+
+def needs_more(proposal: Proposal, action: Action) -> bool:
+    """Whether the action asks something first: a remark, a confirmation, an ITC reduction."""
+    if proposal.state != "ok":
+        return False
+    if action in (Action.REJECT, Action.PENDING):
+        return True
+    return action is Action.ACCEPT and proposal.specified and "R4.2" in proposal.rules
+
+
 async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
     """Accept / Reject / Pending / Reset on a card: some need a confirmation or a remark first."""
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
     record_id, version, action = tap.int_arg(0), tap.int_arg(1), Action(tap.arg(2))
-    proposal = await in_store(
-        deps.engine,
-        lambda s: propose(
-            s, user_id=user.id, record_id=record_id, version=version, action=action, deps=deps
-        ),
-    )
-    if proposal.state == "stale":  # apply() tells who changed it and redraws the card
-        return await apply(update, context, record_id, version, ActionRequest(action))
+
+    def decide_then_act(session: Session) -> tuple[Proposal, tuple[str, Screen] | None]:
+        if action is Action.NO_ACTION or (
+            action is Action.ACCEPT and not _may_be_specified(session, record_id)
+        ):
+            # Nothing to ask first: the use case checks everything as it acts (one pass).
+            request = ActionRequest(action)
+            drawn = act_and_draw(
+                session,
+                user_id=user.id,
+                record_id=record_id,
+                version=version,
+                request=request,
+                deps=deps,
+            )
+            return Proposal("ok"), drawn
+        proposal = propose(
+            session, user_id=user.id, record_id=record_id, version=version, action=action, deps=deps
+        )
+        if proposal.state == "refused" or needs_more(proposal, action):
+            return proposal, None
+        # Stale (the card tells who changed it) or a plain action: done in the same transaction.
+        drawn = act_and_draw(
+            session,
+            user_id=user.id,
+            record_id=record_id,
+            version=version,
+            request=ActionRequest(action),
+            deps=deps,
+        )
+        return proposal, drawn
+
+    proposal, drawn = await in_store(deps.engine, decide_then_act)
+    if drawn is not None:
+        toast, screen = drawn
+        await edit(update, screen)
+        return toast
     if proposal.state == "refused":
         return proposal.reason
     is_note = proposal.kind is not None and proposal.kind.is_credit_note
@@ -552,6 +597,38 @@ async def on_remark_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await message.reply_text(texts.esc(toast), parse_mode=ParseMode.HTML)
 
 
+def act_and_draw(
+    session: Session,
+    *,
+    user_id: int,
+    record_id: int,
+    version: int,
+    request: ActionRequest,
+    deps: Deps,
+) -> tuple[str, Screen]:
+    """Apply the action and draw the card afterwards, in one transaction.
+
+    A refusal (stale version, rules, role) writes nothing, so the card drawn after it shows the
+    record as it is, with the reason as the toast.
+    """
+    try:
+        taxpayer = working_taxpayer(session, user_id)
+        act_on_record(
+            session,
+            actor=Actor.user(user_id, Channel.BOT),
+            gstin=taxpayer.gstin,
+            record_id=record_id,
+            expected_version=version,
+            request=request,
+            rulebook=deps.rulebook,
+            now=datetime.now(UTC),
+        )
+        toast = texts.ACTION_DONE[request.action]
+    except UseCaseError as exc:
+        toast = str(exc)
+    return toast, card_screen(session, user_id=user_id, record_id=record_id)
+
+
 async def apply(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
@@ -567,28 +644,11 @@ async def apply(
     assert user is not None
     deps = deps_of(context)
 
-    def act(session: Session) -> str:
-        taxpayer = working_taxpayer(session, user.id)
-        act_on_record(
-            session,
-            actor=Actor.user(user.id, Channel.BOT),
-            gstin=taxpayer.gstin,
-            record_id=record_id,
-            expected_version=version,
-            request=request,
-            rulebook=deps.rulebook,
-            now=datetime.now(UTC),
-        )
-        return texts.ACTION_DONE[request.action]
-
-    try:
-        toast = await in_store(deps.engine, act)
-    except StaleRecord as exc:
-        toast = str(exc)
-    except UseCaseError as exc:
-        toast = str(exc)
-    screen = await in_store(
-        deps.engine, lambda s: card_screen(s, user_id=user.id, record_id=record_id)
+    toast, screen = await in_store(
+        deps.engine,
+        lambda s: act_and_draw(
+            s, user_id=user.id, record_id=record_id, version=version, request=request, deps=deps
+        ),
     )
     if chat_id is not None and message_id is not None:
         with unchanged_is_fine():

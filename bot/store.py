@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -22,6 +24,20 @@ from storage.taxpayers import active_taxpayer, taxpayers_of
 T = TypeVar("T")
 
 
+# SQLite takes one writer at a time, and a second writer waits in SQLite's busy handler, which
+# sleeps in steps of up to 100 ms. Queueing SQLite work on one thread of our own instead keeps
+# taps from waiting on those sleeps; PostgreSQL gets the default pool of threads.
+_SQLITE_WORKERS: WeakKeyDictionary[Engine, ThreadPoolExecutor] = WeakKeyDictionary()
+
+
+def _executor(engine: Engine) -> ThreadPoolExecutor | None:
+    if engine.dialect.name != "sqlite":
+        return None
+    if engine not in _SQLITE_WORKERS:
+        _SQLITE_WORKERS[engine] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+    return _SQLITE_WORKERS[engine]
+
+
 async def in_store(engine: Engine, work: Callable[[Session], T]) -> T:
     """Run `work(session)` in one transaction, off the event loop."""
 
@@ -29,7 +45,7 @@ async def in_store(engine: Engine, work: Callable[[Session], T]) -> T:
         with transaction(engine) as session:
             return work(session)
 
-    return await asyncio.to_thread(run)
+    return await asyncio.get_running_loop().run_in_executor(_executor(engine), run)
 
 
 def working_taxpayer(session: Session, user_id: int) -> Taxpayer:
