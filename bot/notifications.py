@@ -36,15 +36,28 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
             f"{count} {RecordKind(code).label}"
             for code, count in sorted(payload["by_kind"].items())
         )
-        lines = [
-            texts.DIGEST.format(
-                uploader=payload["uploaded_by_gstin"],
-                count=payload["new"] + payload["changed"],
-                recipient=payload["recipient_gstin"],
-                kinds=kinds,
-                tax=texts.inr(rupees(payload["tax_paise"])),
+        count = payload["new"] + payload["changed"]
+        recipient = texts.esc(payload.get("recipient_name") or payload["recipient_gstin"])
+        tax = texts.inr(rupees(payload["tax_paise"]))
+        own_download = payload["uploaded_by_gstin"] == payload["recipient_gstin"]
+        if own_download:
+            first = texts.DIGEST_DOWNLOAD.format(
+                count=count, recipient=recipient, kinds=kinds, tax=tax
             )
-        ]
+        else:
+            uploader = texts.esc(payload.get("uploaded_by_name") or payload["uploaded_by_gstin"])
+            first = texts.DIGEST.format(
+                uploader=uploader, count=count, recipient=recipient, kinds=kinds, tax=tax
+            )
+        lines = [first]
+        suppliers = payload.get("suppliers", 0)
+        if own_download and suppliers > 1:
+            top = ", ".join(
+                f"{texts.esc(name or gstin)} ({number})"
+                for gstin, name, number in payload["by_supplier"]
+            )
+            more = texts.DIGEST_MORE.format(count=suppliers - 5) if suppliers > 5 else ""
+            lines.append(texts.DIGEST_SUPPLIERS.format(count=suppliers, top=top, more=more))
         if payload["reset"]:
             lines.append(texts.DIGEST_RESET.format(count=payload["reset"]))
         # Opens exactly the records this upload brought (at most three taps to an action).

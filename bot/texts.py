@@ -268,6 +268,11 @@ def list_title(spec: ListSpec) -> str:
 
 # --- notifications (rendered from outbox payloads) ------------------------------------------
 DIGEST = "{uploader} uploaded {count} documents for {recipient}: {kinds}; tax {tax}."
+DIGEST_DOWNLOAD = (
+    "An IMS download brought {count} new or changed documents for {recipient}: {kinds}; tax {tax}."
+)
+DIGEST_SUPPLIERS = "From {count} suppliers: {top}{more}."
+DIGEST_MORE = " and {count} more"
 DIGEST_RESET = "{count} changed by the supplier: the earlier action was reset to No action."
 BUTTON_REVIEW_NEW = "Review these {count}"
 SUPPLIER_ALERT = (

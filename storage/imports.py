@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
 from ims_domain.formats.common import paused_gc
@@ -386,10 +386,23 @@ def _enqueue_digest(
     if not (outcome["new"] or outcome["changed"]):
         return
     assert recipient.id is not None
+    c = RECORDS.c
+    suppliers = session.execute(
+        select(c.supplier_gstin, func.max(c.supplier_name), func.count())
+        .where(c.taxpayer_id == recipient.id, c.batch_id == batch.id)
+        .group_by(c.supplier_gstin)
+        .order_by(func.count().desc(), c.supplier_gstin)
+    ).all()
     payload = {
         "batch_id": batch.id,
         "recipient_gstin": recipient.gstin,
+        "recipient_name": recipient.legal_name,
         "uploaded_by_gstin": importer.gstin,
+        "uploaded_by_name": importer.legal_name,
+        "file_format": batch.format,
+        # A large upload is told by supplier: the five biggest and how many more.
+        "suppliers": len(suppliers),
+        "by_supplier": [[gstin, name, count] for gstin, name, count in suppliers[:5]],
         "new": outcome["new"],
         "changed": outcome["changed"],
         "reset": outcome["reset"],

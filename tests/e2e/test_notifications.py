@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from ims_domain.gstin import check_character
+from ims_domain.records import ReportedRecord
 from storage.db import transaction
 from storage.models import Outbox, User
 from storage.outbox import enqueue
+from tests.builders import record
 from tests.e2e.conftest import Running
 from tests.e2e.test_bot import (
     APPROVER,
@@ -35,12 +38,14 @@ async def test_an_upload_of_500_gives_one_digest_per_member(bot: Running) -> Non
     await import_download(bot, users[APPROVER], invoices(500))
     for member in (OWNER, VIEWER):
         digest = await bot.tg.wait_for(
-            lambda m=member: [t for t in texts_to(bot, m) if "uploaded 500 documents" in t] or None
+            lambda m=member: (
+                [t for t in texts_to(bot, m) if "brought 500 new or changed documents" in t] or None
+            )
         )
         assert len(digest) == 1
         assert "500 invoice; tax ₹9,00,000.00" in digest[0]
     # The uploader sees the import summary, not a digest of their own upload.
-    assert not [t for t in texts_to(bot, APPROVER) if "uploaded" in t]
+    assert not [t for t in texts_to(bot, APPROVER) if "brought" in t]
 
 
 async def test_R4_4_a_reject_reaches_the_supplier_with_remarks_and_guidance(bot: Running) -> None:
@@ -78,7 +83,7 @@ async def test_a_blocked_chat_is_given_up_and_marked(bot: Running) -> None:
     users = await onboard(bot)
     users[VIEWER].block()
     await import_download(bot, users[APPROVER], invoices(2))
-    await bot.tg.wait_for(lambda: [t for t in texts_to(bot, OWNER) if "uploaded 2" in t] or None)
+    await bot.tg.wait_for(lambda: [t for t in texts_to(bot, OWNER) if "brought 2 " in t] or None)
 
     def viewer_state() -> tuple[object, object] | None:
         with Session(bot.engine) as session:
@@ -110,9 +115,9 @@ async def test_a_muted_kind_stays_silent(bot: Running) -> None:
     assert await tapped(bot, users[VIEWER], menu, "🔔 Supplier upload digests") == "Muted"
     assert "🔕 Supplier upload digests" in bot.tg.message(VIEWER, menu.message_id).button_texts
     await import_download(bot, users[APPROVER], invoices(2))
-    await bot.tg.wait_for(lambda: [t for t in texts_to(bot, OWNER) if "uploaded 2" in t] or None)
+    await bot.tg.wait_for(lambda: [t for t in texts_to(bot, OWNER) if "brought 2 " in t] or None)
     await said(bot, users[VIEWER], "/help")  # a round trip, after which a digest would be there
-    assert not [t for t in texts_to(bot, VIEWER) if "uploaded" in t]
+    assert not [t for t in texts_to(bot, VIEWER) if "brought" in t]
 
 
 async def test_a_bound_group_gets_the_digests(bot: Running) -> None:
@@ -127,7 +132,7 @@ async def test_a_bound_group_gets_the_digests(bot: Running) -> None:
     assert "Only an owner" in (refused.text or "")
     await import_download(bot, users[APPROVER], invoices(2))
     digest = await bot.tg.wait_for(
-        lambda: [m.text for m in group.messages() if "uploaded 2" in (m.text or "")] or None
+        lambda: [m.text for m in group.messages() if "brought 2 " in (m.text or "")] or None
     )
     assert len(digest) == 1
 
@@ -138,10 +143,27 @@ async def test_a_digest_opens_exactly_the_records_of_its_upload(bot: Running) ->
     await import_download(bot, users[APPROVER], invoices(3, prefix="NEW"))
     owner = users[OWNER]
     digest = await bot.tg.wait_for(
-        lambda: next((m for m in owner.messages() if "uploaded 3" in (m.text or "")), None)
+        lambda: next((m for m in owner.messages() if "brought 3 " in (m.text or "")), None)
     )
     await tapped(bot, owner, digest, "Review these 3")
     listing = bot.tg.message(OWNER, digest.message_id)
     assert "This upload" in (listing.text or "")
     numbers = sorted(t for t in listing.button_texts if t.startswith("invoice"))
     assert numbers == ["invoice NEW-0", "invoice NEW-1", "invoice NEW-2"]
+
+
+async def test_a_large_download_is_told_by_supplier(bot: Running) -> None:
+    users = await onboard(bot)
+    suppliers = [f"29AAGCB73{n:02d}J1Z" for n in range(7)]
+    suppliers = [g + check_character(g) for g in suppliers]
+    records = [
+        ReportedRecord(record(number=f"S{s}-{i}", supplier=gstin), supplier_name=f"Supplier {s}")
+        for s, gstin in enumerate(suppliers)
+        for i in range(s + 1)
+    ]
+    await import_download(bot, users[APPROVER], records)
+    digest = await bot.tg.wait_for(
+        lambda: next((t for t in texts_to(bot, OWNER) if "brought 28 " in t), None)
+    )
+    assert "From 7 suppliers: Supplier 6 (7), Supplier 5 (6), Supplier 4 (5)" in digest
+    assert "and 2 more." in digest

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 23:59:43.457122
+Create Date: 2026-11-27 00:14:53.748979
 """
 
 from collections.abc import Sequence
