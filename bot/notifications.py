@@ -83,6 +83,27 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         if note_kind.is_credit_note and payload["action"] == "R":
             text += texts.SUPPLIER_ALERT_CREDIT_NOTE
         return text, None
+    if kind == "supplier_view_alert":
+        lines = [texts.SUPPLIER_VIEW_ALERT.format(count=payload["count"])]
+        for recipient, section, number, day, action, remarks in payload["items"]:
+            lines.append(
+                texts.SUPPLIER_VIEW_LINE.format(
+                    recipient=recipient,
+                    verb=texts.ALERT_VERB.get(action, action),
+                    section=texts.SECTION_NAMES.get(section, section),
+                    number=texts.esc(number),
+                    day=texts.day(date.fromisoformat(day)),
+                    remarks=texts.SUPPLIER_VIEW_REMARKS.format(remarks=texts.esc(remarks))
+                    if remarks
+                    else "",
+                )
+            )
+        if payload["count"] > len(payload["items"]):
+            lines.append(
+                texts.SUPPLIER_VIEW_MORE.format(count=payload["count"] - len(payload["items"]))
+            )
+        lines.append(texts.SUPPLIER_GUIDANCE)
+        return "\n".join(lines), None
     who = texts.esc(payload.get("by_name") or texts.SOMEONE)
     if kind == "team_bulk":
         done = texts.STATUS_NAME[Action(payload["action"])].lower()

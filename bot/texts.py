@@ -299,3 +299,19 @@ SETTING_MUTED = "Muted"
 SETTING_UNMUTED = "On again"
 BIND_DONE = "This group now gets the digests of <b>{taxpayer}</b> ({gstin})."
 BIND_PRIVATE = "Send /bind in the Telegram group that should get this GSTIN's messages."
+SUPPLIER_VIEW_ALERT = "Your buyers rejected or kept pending {count} of your documents:"
+SUPPLIER_VIEW_LINE = "• {recipient} {verb} {section} {number} of {day}{remarks}"
+SUPPLIER_VIEW_REMARKS = " — “{remarks}”"
+SUPPLIER_VIEW_MORE = "… and {count} more."
+SUPPLIER_GUIDANCE = (
+    "What you can do: talk to the buyer; check GSTIN, value and rate; report the corrected "
+    "document in GSTR-1A before your GSTR-3B, or in the amendment table of your next GSTR-1."
+)
+SECTION_NAMES = {
+    "b2b": "invoice",
+    "b2ba": "amended invoice",
+    "cdnr": "note",
+    "cdnra": "amended note",
+    "ecom": "e-commerce document",
+    "ecoma": "amended e-commerce document",
+}

@@ -12,11 +12,12 @@ from sqlmodel import Session
 
 from ims_domain.formats.common import SupplierViewEntry
 from ims_domain.periods import FinancialYear
-from ims_domain.records import ReportedRecord, RowProblem
+from ims_domain.records import Action, ReportedRecord, RowProblem
 from storage.access import Actor
 from storage.convert import content_columns, content_hash
 from storage.imports import LOOKUP_CHUNK, ImportResult, close_batch, open_batch
-from storage.models import RegisterEntry, SupplierViewRow
+from storage.models import ImportBatch, RegisterEntry, SupplierViewRow, Taxpayer
+from storage.outbox import enqueue, member_chats
 
 REGISTER: Table = RegisterEntry.__table__  # type: ignore[attr-defined]
 SUPPLIER_VIEW: Table = SupplierViewRow.__table__  # type: ignore[attr-defined]
@@ -61,7 +62,7 @@ def import_register(
             "batch_id": batch.id,
             "updated_at": now,
         }
-    counts = _upsert(session, REGISTER, importer.id, rows)
+    counts, _ = _upsert(session, REGISTER, importer.id, rows)
     return close_batch(batch, counts, list(problems))
 
 
@@ -105,7 +106,11 @@ def import_supplier_view(
             "batch_id": batch.id,
             "updated_at": now,
         }
-    counts = _upsert(session, SUPPLIER_VIEW, importer.id, rows, hash_columns=("action", "remarks"))
+    counts, moved = _upsert(
+        session, SUPPLIER_VIEW, importer.id, rows, hash_columns=("action", "remarks")
+    )
+    # The uploader gets the alert too: the summary of an import does not list the rejections.
+    _alert_new_refusals(session, importer, batch, moved, now=now)
     return close_batch(batch, counts, list(problems))
 
 
@@ -116,8 +121,9 @@ def _upsert(
     rows: dict[str, dict[str, Any]],
     *,
     hash_columns: tuple[str, ...] | None = None,
-) -> Counter[str]:
-    """Insert new identities, update changed ones, count unchanged ones (set-based)."""
+) -> tuple[Counter[str], list[dict[str, Any]]]:
+    """Insert new identities, update changed ones, count unchanged ones (set-based); returns
+    the counts and the rows that were new or changed."""
     c = table.c
     known: dict[str, tuple[int, str]] = {}
     identities = list(rows)
@@ -150,4 +156,41 @@ def _upsert(
             execution_options={"synchronize_session": False},
         )
     counts["new"], counts["changed"] = len(new), len(changed)
-    return counts
+    return counts, [*new, *changed]
+
+
+def _alert_new_refusals(
+    session: Session,
+    supplier: Taxpayer,
+    batch: ImportBatch,
+    moved: list[dict[str, Any]],
+    *,
+    now: datetime,
+) -> None:
+    """R4.6: a supplier view that shows new rejections or pendings alerts the supplier's people,
+    one message per upload listing them."""
+    refusals = [
+        row for row in moved if row["action"] in (Action.REJECT.value, Action.PENDING.value)
+    ]
+    if not refusals or supplier.id is None:
+        return
+    payload = {
+        "batch_id": batch.id,
+        "count": len(refusals),
+        "items": [
+            [
+                row["recipient_gstin"],
+                row["section"],
+                row["number"],
+                row["document_date"].isoformat(),
+                row["action"],
+                row["remarks"],
+            ]
+            for row in refusals[:10]
+        ],
+    }
+    messages = [
+        (chat, "supplier_view_alert", payload, f"supplier_view_alert:{batch.id}:{chat}")
+        for chat in member_chats(session, taxpayer_id=supplier.id, kind="supplier_view_alert")
+    ]
+    enqueue(session, messages=messages, now=now)

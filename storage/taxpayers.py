@@ -219,7 +219,7 @@ def active_taxpayer(session: Session, *, user_id: int) -> tuple[Taxpayer, Role] 
 
 MUTABLE_KINDS = {
     "digest": ("digest",),
-    "supplier_alert": ("supplier_alert",),
+    "supplier_alert": ("supplier_alert", "supplier_view_alert"),
     "team": ("team_bulk", "team_undo"),
 }
 

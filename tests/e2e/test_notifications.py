@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlmodel import Session, select
 
+from ims_domain.formats.common import SupplierViewEntry
+from ims_domain.formats.supplier_view import write_supplier_view
 from ims_domain.gstin import check_character
-from ims_domain.records import ReportedRecord
+from ims_domain.periods import ReturnPeriod
+from ims_domain.records import Action, ReportedRecord
 from storage.db import transaction
 from storage.models import Outbox, User
 from storage.outbox import enqueue
@@ -167,3 +170,33 @@ async def test_a_large_download_is_told_by_supplier(bot: Running) -> None:
     )
     assert "From 7 suppliers: Supplier 6 (7), Supplier 5 (6), Supplier 4 (5)" in digest
     assert "and 2 more." in digest
+
+
+async def test_R4_6_a_supplier_view_with_new_rejections_alerts_the_supplier(bot: Running) -> None:
+    users = await onboard(bot)
+    supplier = bot.tg.user(user_id=SUPPLIER_OWNER, first_name="Sharma")
+    await said(bot, users[1], f"/addgstin 29AAGCB7383J1Z4 {SUPPLIER_OWNER} Sharma Components")
+    entries = [
+        SupplierViewEntry(
+            "27AAPFU0939F1ZV", "b2b", "INV-1", date(2025, 10, 3), Action.REJECT, "wrong rate"
+        ),
+        SupplierViewEntry("27AAPFU0939F1ZV", "b2b", "INV-2", date(2025, 10, 4), Action.ACCEPT),
+    ]
+    view = write_supplier_view(entries, gstin="29AAGCB7383J1Z4", period=ReturnPeriod(2025, 10))
+    before = len(supplier.messages())
+    await supplier.send_document(view, file_name="supplier-view.json")
+    alert = await bot.tg.wait_for(
+        lambda: next(
+            (m for m in supplier.messages()[before:] if "Your buyers" in (m.text or "")), None
+        )
+    )
+    assert "27AAPFU0939F1ZV rejected invoice INV-1 of 03-Oct-2025 — “wrong rate”" in (
+        alert.text or ""
+    )
+    assert "INV-2" not in (alert.text or "")
+    # The same view again brings no new rejection: no second alert.
+    await supplier.send_document(view, file_name="supplier-view.json")
+    await bot.tg.wait_for(
+        lambda: [m for m in supplier.messages() if "nothing changed" in (m.text or "")] or None
+    )
+    assert len([m for m in supplier.messages() if "Your buyers" in (m.text or "")]) == 1
