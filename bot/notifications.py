@@ -81,7 +81,7 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
             remarks=texts.SUPPLIER_REMARKS.format(remarks=texts.esc(remarks)) if remarks else "",
         )
         if note_kind.is_credit_note and payload["action"] == "R":
-            text += texts.SUPPLIER_ALERT_CREDIT_NOTE
+            text += texts.SUPPLIER_ALERT_CREDIT_NOTE.format(tax=payload.get("tax", ""))
         return text, None
     if kind == "supplier_view_alert":
         lines = [texts.SUPPLIER_VIEW_ALERT.format(count=payload["count"])]

@@ -280,7 +280,9 @@ SUPPLIER_ALERT = (
     "What you can do: talk to the buyer; check GSTIN, value and rate; report the corrected "
     "document in GSTR-1A before your GSTR-3B, or in the amendment table of your next GSTR-1."
 )
-SUPPLIER_ALERT_CREDIT_NOTE = "\nA rejected credit note's tax comes back to you in a later GSTR-3B."
+SUPPLIER_ALERT_CREDIT_NOTE = (
+    "\nThe note's tax, {tax}, is added back to your liability in a later GSTR-3B."
+)
 SUPPLIER_REMARKS = "\nTheir remarks: “{remarks}”"
 ALERT_VERB = {"R": "rejected", "P": "kept pending"}
 TEAM_BULK = "{who} marked {count} records {done} in bulk (tax {tax})."

@@ -195,6 +195,9 @@ def _alert_supplier(
         "number": row.number,
         "document_date": row.document_date.isoformat(),
         "value": format_inr(rupees(row.value_paise)),
+        "tax": format_inr(
+            rupees(row.igst_paise + row.cgst_paise + row.sgst_paise + row.cess_paise)
+        ),
         "action": request.action.value,
         "remarks": (request.remarks or "").strip() or None,
     }

@@ -10,7 +10,7 @@ from ims_domain.formats.common import SupplierViewEntry
 from ims_domain.formats.supplier_view import write_supplier_view
 from ims_domain.gstin import check_character
 from ims_domain.periods import ReturnPeriod
-from ims_domain.records import Action, ReportedRecord
+from ims_domain.records import Action, RecordKind, ReportedRecord
 from storage.db import transaction
 from storage.models import Outbox, User
 from storage.outbox import enqueue
@@ -200,3 +200,19 @@ async def test_R4_6_a_supplier_view_with_new_rejections_alerts_the_supplier(bot:
         lambda: [m for m in supplier.messages() if "nothing changed" in (m.text or "")] or None
     )
     assert len([m for m in supplier.messages() if "Your buyers" in (m.text or "")]) == 1
+
+
+async def test_R4_4_a_rejected_credit_note_tells_the_supplier_its_tax_comes_back(
+    bot: Running,
+) -> None:
+    users = await onboard(bot)
+    supplier = bot.tg.user(user_id=SUPPLIER_OWNER, first_name="Sharma")
+    await said(bot, users[1], f"/addgstin 29AAGCB7383J1Z4 {SUPPLIER_OWNER} Sharma Components")
+    await import_download(bot, users[OWNER], invoices(1, kind=RecordKind.CREDIT_NOTE, prefix="CN"))
+    card = await open_card(bot, users[OWNER], "CN-0")
+    await tapped(bot, users[OWNER], card, "❌ Reject")
+    await tapped(bot, users[OWNER], bot.tg.message(OWNER, card.message_id), "Yes, reject")
+    await tapped(bot, users[OWNER], bot.tg.message(OWNER, card.message_id), "No remark")
+    alert = await bot.tg.wait_for(supplier.last_message)
+    assert "rejected your credit note CN-0" in (alert.text or "")
+    assert "The note's tax, ₹1,800.00, is added back to your liability" in (alert.text or "")
