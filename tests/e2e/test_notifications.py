@@ -52,6 +52,7 @@ async def test_an_upload_of_500_gives_one_digest_per_member(bot: Running) -> Non
 
 
 async def test_R4_4_a_reject_reaches_the_supplier_with_remarks_and_guidance(bot: Running) -> None:
+    """R6.8: with 3B liability locked, the advice is GSTR-1A before the supplier's own 3B."""
     users = await onboard(bot)
     supplier = bot.tg.user(user_id=SUPPLIER_OWNER, first_name="Sharma")
     await said(bot, users[1], f"/addgstin 29AAGCB7383J1Z4 {SUPPLIER_OWNER} Sharma Components")
