@@ -103,9 +103,14 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 
 
 def build_application(
-    settings: Settings, engine: Engine, *, rate_limit: bool = True
+    settings: Settings,
+    engine: Engine,
+    *,
+    rate_limit: bool = True,
+    rate_limiter: AIORateLimiter | None = None,
 ) -> Application:  # type: ignore[type-arg]
-    """The bot, wired to the store; `rate_limit=False` only for tests of other things."""
+    """The bot, wired to the store. `rate_limiter` replaces Telegram's default limits (a test
+    rate); `rate_limit=False` only for tests of other things."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token:
         raise InvalidToken("TELEGRAM_BOT_TOKEN is not set")
@@ -115,7 +120,8 @@ def build_application(
     if settings.telegram_file_base_url:
         builder = builder.base_file_url(settings.telegram_file_base_url.rstrip("/") + "/file/bot")
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
+        limiter = rate_limiter or AIORateLimiter(max_retries=2)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data["deps"] = Deps(engine, settings.rulebook(), settings)
     add = application.add_handler
