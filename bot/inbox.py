@@ -95,7 +95,11 @@ def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
             )
         )
     kinds = [
-        texts.KIND_TOTAL.format(kind=texts.kind_name(kind), count=board.count(kind=kind))
+        texts.KIND_TOTAL.format(
+            kind=texts.kind_name(kind),
+            count=board.count(kind=kind),
+            tax=texts.inr(board.taxes(kind=kind).total),
+        )
         for kind in RecordKind
         if board.count(kind=kind)
     ]

@@ -20,6 +20,8 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> Result:
     # Imported here: the CLI's other commands need no Telegram library loaded.
     from bot.app import build_application  # noqa: PLC0415
 
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value():
+        raise BotStartError("TELEGRAM_BOT_TOKEN is not set")
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )

@@ -243,7 +243,7 @@ async def test_lists_filter_by_kind_through_buttons(bot: Running) -> None:
     )
     priya = users[OWNER]
     board = await said(bot, priya, "/inbox")
-    assert "By kind: Invoice 2 · Credit note 1" in (board.text or "")
+    assert "By kind: Invoice 2 (₹3,600.00) · Credit note 1 (₹1,800.00)" in (board.text or "")
     await tapped(bot, priya, board, "Review no action (3)")
     await tapped(bot, priya, bot.tg.message(OWNER, board.message_id), "Filter")
     await tapped(bot, priya, bot.tg.message(OWNER, board.message_id), "Credit notes")

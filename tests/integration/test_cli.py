@@ -89,3 +89,13 @@ def test_errors_name_what_is_wrong(
     assert code == 2
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_ims_run_without_a_token_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("IMS_DATABASE_URL", f"sqlite:///{tmp_path / 'run.db'}")
+    code, _, err = run(capsys, "run")
+    assert code == 2
+    assert err == "ims run: TELEGRAM_BOT_TOKEN is not set\n"
