@@ -228,7 +228,7 @@ EXPORT_STALE = (
 )
 REPORT_CAPTION = "The inbox of {gstin} as CSV."
 VIEWER_CANNOT = "Your role is viewer: you can look, not act. Ask an owner for the approver role."
-ERROR = "Something went wrong on my side; nothing was changed. Please try again."
+ERROR = "Something went wrong on my side. Open /inbox to see where things stand, then try again."
 
 HELP = (
     "<b>What happens if I do nothing?</b> Every record still without action is deemed "
