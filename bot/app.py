@@ -127,20 +127,27 @@ def build_application(
     add = application.add_handler
     # Group -1 runs before the handlers of group 0 and does not stop them.
     add(TypeHandler(Update, remember_user), group=-1)
+    # A GSTIN's records are shown in private chats only: a group may hold people who are not
+    # members. In groups the bot answers /bind, /help and /start, and ignores everything else.
+    private = filters.ChatType.PRIVATE
     add(CommandHandler("start", onboarding.start))
     add(CommandHandler("help", onboarding.help_command))
-    add(CommandHandler("addgstin", onboarding.add_gstin))
-    add(CommandHandler("gstin", onboarding.gstin_menu))
-    add(CommandHandler("invite", onboarding.invite))
-    add(CommandHandler("team", onboarding.team))
-    add(CommandHandler("settings", onboarding.settings_command))
     add(CommandHandler("bind", onboarding.bind))
-    add(CommandHandler("inbox", inbox.inbox_command))
-    add(CommandHandler("export", files.export_command))
-    add(CommandHandler("report", files.report_command))
+    for name, handler in (
+        ("addgstin", onboarding.add_gstin),
+        ("gstin", onboarding.gstin_menu),
+        ("invite", onboarding.invite),
+        ("team", onboarding.team),
+        ("settings", onboarding.settings_command),
+        ("inbox", inbox.inbox_command),
+        ("export", files.export_command),
+        ("report", files.report_command),
+    ):
+        add(CommandHandler(name, handler, filters=private))
+        add(CommandHandler(name, onboarding.private_only, filters=~private))
     add(CallbackQueryHandler(on_tap))
-    add(MessageHandler(filters.Document.ALL, files.on_document))
-    add(MessageHandler(filters.TEXT & ~filters.COMMAND, inbox.on_remark_text))
+    add(MessageHandler(private & filters.Document.ALL, files.on_document))
+    add(MessageHandler(private & filters.TEXT & ~filters.COMMAND, inbox.on_remark_text))
     application.add_error_handler(on_error)
     assert application.job_queue is not None  # the job-queue extra is a dependency
     # The scheduler only wakes the sender; what is due lives in the outbox table.

@@ -305,3 +305,9 @@ async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         texts.BIND_DONE.format(taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin),
         parse_mode=ParseMode.HTML,
     )
+
+
+async def private_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command that shows a GSTIN's records, sent in a group: point to the private chat."""
+    if update.effective_message:
+        await update.effective_message.reply_text(texts.PRIVATE_ONLY)

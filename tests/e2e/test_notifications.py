@@ -217,3 +217,17 @@ async def test_R4_4_a_rejected_credit_note_tells_the_supplier_its_tax_comes_back
     alert = await bot.tg.wait_for(supplier.last_message)
     assert "rejected your credit note CN-0" in (alert.text or "")
     assert "The note's tax, ₹1,800.00, is added back to your liability" in (alert.text or "")
+
+
+async def test_a_group_never_shows_records_and_ignores_chatter(bot: Running) -> None:
+    users = await onboard(bot)
+    await import_download(bot, users[OWNER], invoices(1))
+    group = bot.tg.group(chat_id=-501, title="Mixed company")
+    await users[OWNER].send("/inbox", chat=group)
+    answer = await bot.tg.wait_for(lambda: group.messages()[0])
+    assert answer.text == "Records are shown in a private chat only: message me directly."
+    await users[OWNER].reply("hello everyone", chat=group)
+    for n in (1, 2):  # two round trips after the chatter: an answer to it would be here by now
+        await users[OWNER].send("/help", chat=group)
+        await bot.tg.wait_for(lambda n=n: group.messages()[n])
+    assert len(group.messages()) == 3  # the chatter got no answer; each /help did
