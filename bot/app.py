@@ -30,6 +30,7 @@ from storage.settings import Settings
 from storage.taxpayers import ensure_user
 
 log = logging.getLogger(__name__)
+DEADLINES_INTERVAL_SECONDS = 300
 
 TapHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Callback], Awaitable[str]]
 TAPS: dict[str, TapHandler] = {
@@ -153,5 +154,9 @@ def build_application(
     # The scheduler only wakes the sender; what is due lives in the outbox table.
     application.job_queue.run_repeating(
         notifications.send_due, interval=settings.outbox_interval_seconds, first=0.5
+    )
+    # Likewise for deadlines: period close and reminders are claimed in the database (issue 7).
+    application.job_queue.run_repeating(
+        notifications.run_deadlines, interval=DEADLINES_INTERVAL_SECONDS, first=5
     )
     return application

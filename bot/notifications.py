@@ -22,8 +22,10 @@ from bot.callbacks import encode
 from bot.deps import deps_of
 from bot.lists import ListSpec
 from bot.store import in_store
+from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.convert import rupees
+from storage.deadlines import run_due_work
 from storage.delivery import Claimed, backoff, claim_due, give_up, mark_sent, retry_later
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,8 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
             )
         lines.append(texts.SUPPLIER_GUIDANCE)
         return "\n".join(lines), None
+    if kind in _DEADLINE_KINDS:
+        return _render_deadline(kind, payload), None
     who = texts.esc(payload.get("by_name") or texts.SOMEONE)
     if kind == "team_bulk":
         done = texts.STATUS_NAME[Action(payload["action"])].lower()
@@ -115,6 +119,70 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
     if kind == "team_undo":
         return texts.TEAM_UNDO.format(who=who, count=payload["count"]), None
     raise ValueError(f"no renderer for outbox kind {kind!r}")
+
+
+_DEADLINE_KINDS = frozenset({"period_closed", "reminder_2b", "reminder_3b"})
+
+
+def _render_deadline(kind: str, payload: dict[str, Any]) -> str:
+    """Period close and reminders before GSTR-2B and GSTR-3B (issue 7)."""
+    period = ReturnPeriod.parse(payload["period"]).label
+    name, gstin = texts.esc(payload.get("name") or payload["gstin"]), payload["gstin"]
+    if kind == "period_closed":
+        return texts.PERIOD_CLOSED.format(
+            period=period,
+            name=name,
+            gstin=gstin,
+            count=payload["count"],
+            tax=texts.inr(rupees(payload["tax_paise"])),
+        )
+    late = texts.REMINDER_LATE if payload.get("late") else ""
+    days = texts.days_left(payload["days_left"])
+    if kind == "reminder_2b":
+        return texts.REMINDER_2B.format(
+            late=late,
+            days=days,
+            period=period,
+            day=texts.day(date.fromisoformat(payload["generation_date"])),
+            name=name,
+            gstin=gstin,
+            count=payload["count"],
+            tax=texts.inr(rupees(payload["tax_paise"])),
+        )
+    lines = [
+        texts.REMINDER_3B.format(
+            late=late,
+            days=days,
+            period=period,
+            day=texts.day(date.fromisoformat(payload["due_date"])),
+            name=name,
+            gstin=gstin,
+        )
+    ]
+    if payload["pending"]:
+        lines.append(
+            texts.REMINDER_3B_PENDING.format(
+                count=payload["pending"], tax=texts.inr(rupees(payload["pending_tax_paise"]))
+            )
+        )
+    if payload["recompute"]:
+        lines.append(texts.REMINDER_3B_RECOMPUTE)
+    if payload["not_uploaded"]:
+        lines.append(texts.REMINDER_3B_UPLOAD.format(count=payload["not_uploaded"]))
+    if len(lines) == 1:
+        lines.append(texts.REMINDER_3B_CLEAR)
+    return "\n".join(lines)
+
+
+async def run_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """One pass of the due work (a repeating job): what is due is read from the database."""
+    deps = deps_of(context)
+    result = await in_store(
+        deps.engine,
+        lambda s: run_due_work(s, now=datetime.now(UTC), rulebook=deps.rulebook),
+    )
+    if result.closed or result.reminders:
+        log.info("due work: %d periods closed, %d reminders", len(result.closed), result.reminders)
 
 
 async def send_due(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -294,6 +294,7 @@ SETTING_NAMES = {
     "digest": "Supplier upload digests",
     "supplier_alert": "Alerts about your own records (as a supplier)",
     "team": "Team notices (bulk actions, undo)",
+    "reminders": "Deadline reminders (GSTR-2B, GSTR-3B)",
 }
 SETTING_ON = "🔔 {name}"
 SETTING_OFF = "🔕 {name}"
@@ -318,3 +319,29 @@ SECTION_NAMES = {
     "ecom": "e-commerce document",
     "ecoma": "amended e-commerce document",
 }
+
+# Deadlines (issue 7)
+REMINDER_LATE = "Late reminder (the bot was offline): "
+REMINDER_2B = (
+    "{late}{days} to GSTR-2B for {period} ({day}) — <b>{name}</b> ({gstin}). "
+    "{count} documents with {tax} ITC have no action and will be deemed accepted."
+)
+REMINDER_3B = "{late}{days} to the GSTR-3B due date for {period} ({day}) — <b>{name}</b> ({gstin})."
+REMINDER_3B_PENDING = "{count} documents are kept Pending (tax {tax}): they stay out of this 3B."
+REMINDER_3B_RECOMPUTE = (
+    "Actions changed after GSTR-2B was generated: recompute GSTR-2B on the portal before filing."
+)
+REMINDER_3B_UPLOAD = "{count} actions are not yet uploaded to the portal: /export the action file."
+REMINDER_3B_CLEAR = "Nothing is pending and every action is uploaded."
+PERIOD_CLOSED = (
+    "GSTR-2B for {period} of <b>{name}</b> ({gstin}) is generated: {count} documents without "
+    "action were deemed accepted (ITC {tax}). Changes now need a recompute of GSTR-2B on the "
+    "portal before GSTR-3B."
+)
+
+
+def days_left(count: int) -> str:
+    """'1 day', '3 days', 'Today'."""
+    if count <= 0:
+        return "Today is the day"
+    return f"{count} day" if count == 1 else f"{count} days"

@@ -108,6 +108,9 @@ def _store_commands(
     filed.add_argument("--gstin", required=True)
     filed.add_argument("--period", required=True, help="MMYYYY")
 
+    due = command("tick", store_commands.tick, "one pass of due work: period close, reminders")
+    due.add_argument("--now", help="ISO date-time (default: now; without an offset: IST)")
+
 
 def _file_commands(command: Callable[[str, Command, str], argparse.ArgumentParser]) -> None:
     serve = command("run", bot_command.run_bot, "run the Telegram bot (long polling by default)")

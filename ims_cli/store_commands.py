@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine
@@ -13,13 +14,14 @@ from ims_domain.actions import ActionRequest, ItcReduction
 from ims_domain.errors import ImsDomainError
 from ims_domain.gstr2b import Gstr2bDraft, Status
 from ims_domain.money import TaxAmounts, format_inr
-from ims_domain.periods import FilingFrequency, ReturnPeriod, StateGroup
+from ims_domain.periods import IST, FilingFrequency, ReturnPeriod, StateGroup
 from ims_domain.records import Action, RecordKind
 from storage.access import Actor
 from storage.acting import act_on_record, find_record_id
 from storage.bulk import apply_bulk, preview_bulk
 from storage.closing import mark_gstr3b_filed
 from storage.db import make_engine, transaction, upgrade_schema
+from storage.deadlines import run_due_work
 from storage.filters import RecordFilter
 from storage.models import Channel
 from storage.queries import InboxCursor, gstr2b_draft, inbox_page
@@ -304,3 +306,41 @@ def _reduction(text: str | None) -> ItcReduction | None:
         raise ImsDomainError(f"--itc-reduction {text!r} is not full, none or IGST,CGST,SGST,CESS")
     igst, cgst, sgst, cess = (amount(part, "--itc-reduction") for part in parts)
     return ItcReduction.partial(TaxAmounts(igst, cgst, sgst, cess))
+
+
+def _moment(text: str | None) -> datetime:
+    """--now as an aware datetime: ISO 8601; without an offset it is IST (default: now, UTC)."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ImsDomainError(f"--now {text!r} is not a moment like 2025-11-14T10:00") from None
+    return moment.replace(tzinfo=IST) if moment.utcoffset() is None else moment
+
+
+def tick(args: argparse.Namespace, settings: Settings) -> Result:
+    """One pass of the due work: close periods whose GSTR-2B is due, queue due reminders."""
+    now = _moment(args.now)
+    with transaction(open_store(settings)) as session:
+        done = run_due_work(session, now=now.astimezone(UTC), rulebook=settings.rulebook())
+    result = {
+        "now": now.isoformat(),
+        "closed": [
+            {
+                "gstin": c.gstin,
+                "period": c.period.code,
+                "deemed_accepted": c.count,
+                "tax": f"{c.tax_paise / 100:.2f}",
+            }
+            for c in done.closed
+        ],
+        "reminders": done.reminders,
+    }
+    lines = [
+        f"{c.gstin}: closed {c.period.label}, {c.count} records deemed accepted "
+        f"(tax {format_inr(Decimal(c.tax_paise) / 100)})."
+        for c in done.closed
+    ]
+    lines.append(f"{done.reminders} reminder messages queued.")
+    return result, "\n".join(lines)
