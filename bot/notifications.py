@@ -121,13 +121,22 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
     raise ValueError(f"no renderer for outbox kind {kind!r}")
 
 
-_DEADLINE_KINDS = frozenset({"period_closed", "reminder_2b", "reminder_3b"})
+_DEADLINE_KINDS = frozenset({"period_closed", "reminder_2b", "reminder_3b", "reminder_pending"})
 
 
 def _render_deadline(kind: str, payload: dict[str, Any]) -> str:
     """Period close and reminders before GSTR-2B and GSTR-3B (issue 7)."""
-    period = ReturnPeriod.parse(payload["period"]).label
     name, gstin = texts.esc(payload.get("name") or payload["gstin"]), payload["gstin"]
+    if kind == "reminder_pending":
+        return texts.REMINDER_PENDING.format(
+            count=payload["count"],
+            name=name,
+            day=texts.day(date.fromisoformat(payload["deadline"])),
+            days=payload["days_left"],
+            tax=texts.inr(rupees(payload["tax_paise"])),
+            after=texts.PENDING_AFTER.get(payload["treatment"], ""),
+        )
+    period = ReturnPeriod.parse(payload["period"]).label
     if kind == "period_closed":
         return texts.PERIOD_CLOSED.format(
             period=period,

@@ -345,3 +345,13 @@ def days_left(count: int) -> str:
     if count <= 0:
         return "Today is the day"
     return f"{count} day" if count == 1 else f"{count} days"
+
+
+REMINDER_PENDING = (
+    "{count} credit notes (or other ITC-reducing records) of {name} kept pending may stay so "
+    "only until {day} ({days} days), tax {tax}. {after}"
+)
+PENDING_AFTER = {
+    "deemed_accept": "After that they count as accepted, with the full ITC reduction (R3.5).",
+    "keep_pending": "After that Pending is no longer allowed: accept or reject them (R3.5).",
+}

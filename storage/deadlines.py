@@ -17,13 +17,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
+from ims_domain.actions import pending_deadline
 from ims_domain.periods import IST, PeriodError, ReturnPeriod
 from ims_domain.periods import tax_period_last_month as last_month_of
-from ims_domain.records import Action
+from ims_domain.records import Action, is_specified
+from storage.acting import original_of
 from storage.closing import apply_deemed_acceptance
-from storage.convert import period_number
-from storage.eligibility import C, in_ims
-from storage.models import DueReminder, Membership, Mute, PeriodState, Role, Taxpayer
+from storage.convert import period_number, record_of
+from storage.eligibility import AMENDMENTS, CREDIT_NOTE, C, in_ims
+from storage.models import DueReminder, Membership, Mute, PeriodState, RecordRow, Role, Taxpayer
 from storage.outbox import enqueue, member_chats
 from storage.rulebook import (
     RuleBook,
@@ -81,6 +83,7 @@ def run_due_work(session: Session, *, now: datetime, rulebook: RuleBook) -> Tick
             continue
         result.reminders += _remind_2b(session, taxpayer, now=now, rulebook=rulebook)
         result.reminders += _remind_3b(session, taxpayer, now=now, rulebook=rulebook)
+        result.reminders += _remind_pending_windows(session, taxpayer, now=now, rulebook=rulebook)
     return result
 
 
@@ -354,4 +357,62 @@ def _remind_3b(session: Session, taxpayer: Taxpayer, *, now: datetime, rulebook:
             "late": now - moment > LATE_AFTER,
         }
         sent += _send(session, taxpayer, kind="reminder_3b", key=key, payload=payload, now=now)
+    return sent
+
+
+PENDING_WINDOW_WARN_DAYS = 5  # warn when a specified record's Pending window ends this soon
+
+
+def _remind_pending_windows(
+    session: Session, taxpayer: Taxpayer, *, now: datetime, rulebook: RuleBook
+) -> int:
+    """R3.4, R3.5: specified records kept Pending whose one-period window ends within five days,
+    one reminder per end date; afterwards they count as the OQ13 setting says."""
+    assert taxpayer.id is not None
+    today = today_in_india(now)
+    pending = session.execute(
+        select(RecordRow).where(
+            C.taxpayer_id == taxpayer.id,
+            C.action == Action.PENDING.value,
+            C.kind.in_([CREDIT_NOTE, *AMENDMENTS]),
+        )
+    ).scalars()
+    ending: dict[date, list[RecordRow]] = {}
+    for row in pending:
+        record = record_of(row, taxpayer.gstin)
+        original = original_of(session, taxpayer=taxpayer, record=record)
+        if not is_specified(record, original):
+            continue
+        context = rulebook.context(
+            taxpayer,
+            now=now,
+            current_action=Action.PENDING,
+            gstr3b_filed=False,
+            gstr2b_generated=False,
+            original=original,
+        )
+        deadline = pending_deadline(record, context)
+        if deadline is not None and 0 <= (deadline - today).days <= PENDING_WINDOW_WARN_DAYS:
+            ending.setdefault(deadline, []).append(row)
+    sent = 0
+    for deadline, rows in sorted(ending.items()):
+        key = f"pendwin:{taxpayer.id}:{deadline.isoformat()}"
+        moment = _at_ist(deadline - timedelta(days=PENDING_WINDOW_WARN_DAYS))
+        if not _claim(
+            session, taxpayer_id=taxpayer.id, kind="reminder_pending", key=key, due_at=moment
+        ):
+            continue
+        _done(session, key, now)
+        payload = {
+            "gstin": taxpayer.gstin,
+            "name": taxpayer.trade_name or taxpayer.legal_name,
+            "deadline": deadline.isoformat(),
+            "days_left": (deadline - today).days,
+            "count": len(rows),
+            "tax_paise": sum(
+                r.igst_paise + r.cgst_paise + r.sgst_paise + r.cess_paise for r in rows
+            ),
+            "treatment": rulebook.settings.pending_expiry_treatment.value,
+        }
+        sent += _send(session, taxpayer, kind="reminder_pending", key=key, payload=payload, now=now)
     return sent

@@ -283,3 +283,33 @@ def test_a_member_who_muted_reminders_gets_none(team: Engine) -> None:
     }
     assert VIEWER not in reminded
     assert {OWNER, APPROVER} <= reminded
+
+
+def test_R3_4_R3_5_a_pending_window_ending_soon_is_reminded_once(team: Engine) -> None:
+    """E1: CN-31 of 2B Oct-2025 kept pending may stay so until 20-Dec-2025."""
+    from ims_domain.actions import ActionRequest
+    from ims_domain.records import Action, RecordKind
+    from storage.acting import act_on_record
+
+    do_import(team, invoices(1, kind=RecordKind.CREDIT_NOTE, prefix="CN"))
+    with transaction(team) as session:
+        note = session.exec(select(RecordRow).where(RecordRow.number == "CN-0")).one()
+        act_on_record(
+            session,
+            actor=Actor.user(OWNER),
+            gstin=RECIPIENT,
+            record_id=note.id or 0,
+            expected_version=None,
+            request=ActionRequest(Action.PENDING),
+            rulebook=RULES,
+            now=ist(5, 12),
+        )
+    tick(team, ist(14, 12, month=12))  # six days before: not yet
+    assert messages(team, "reminder_pending") == []
+    tick(team, ist(15, 12, month=12))
+    tick(team, ist(16, 12, month=12))
+    reminders = messages(team, "reminder_pending")
+    assert sorted(r.chat_id for r in reminders) == sorted(MEMBERS)
+    text, _ = render("reminder_pending", reminders[0].payload)
+    assert "may stay so only until 20-Dec-2025 (5 days)" in text
+    assert "count as accepted, with the full ITC reduction" in text
