@@ -276,7 +276,7 @@ def card_screen(session: Session, *, user_id: int, record_id: int, note: str = "
         day=texts.day(item.document_date),
         supplier=texts.esc(item.supplier_name or ""),
         supplier_gstin=item.supplier_gstin,
-        taxable=texts.inr(item.value - item.taxes.total),
+        taxable=texts.inr(item.taxable_value),
         taxes=texts.tax_line(item.taxes),
         value=texts.inr(item.value),
         period=item.counts_in_period.label if item.counts_in_period else "not filed yet",
@@ -357,7 +357,7 @@ def propose(
     return Proposal(
         "ok",
         decision.reason,
-        label=f"{record.kind.label} {texts.esc(record.number)}",
+        label=label_of(record.kind, record.number),
         supplier=texts.esc(row.supplier_name or row.supplier_gstin),
         kind=record.kind,
         specified=decision.specified,
@@ -475,12 +475,32 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Cal
     return await apply(update, context, record_id, version, ActionRequest(action))
 
 
+def label_of(kind: RecordKind, number: str) -> str:
+    """How a prompt names a record: "credit note CN-31"."""
+    return f"{kind.label} {texts.esc(number)}"
+
+
+async def _label(context: ContextTypes.DEFAULT_TYPE, update: Update, record_id: int) -> str:
+    """The label of a record of the user's working GSTIN (membership checked on the way)."""
+    user = update.effective_user
+    assert user is not None
+
+    def find(session: Session) -> str:
+        taxpayer = working_taxpayer(session, user.id)
+        row = load_record(session, taxpayer=taxpayer, record_id=record_id)
+        return label_of(RecordKind(row.kind), row.number)
+
+    return await in_store(deps_of(context).engine, find)
+
+
 async def on_confirm_reject(
     update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback
 ) -> str:
     """The second tap of a credit-note rejection: now ask for the remark."""
+    record_id = tap.int_arg(0)
+    label = await _label(context, update, record_id)
     return await ask_remark(
-        update, context, Pending(tap.int_arg(0), tap.int_arg(1), Action.REJECT, "-", "credit note")
+        update, context, Pending(record_id, tap.int_arg(1), Action.REJECT, "-", label)
     )
 
 
@@ -493,9 +513,8 @@ async def on_reduction(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: 
         return await apply(
             update, context, record_id, version, ActionRequest(Action.ACCEPT, ItcReduction.full())
         )
-    return await ask_remark(
-        update, context, Pending(record_id, version, Action.ACCEPT, "N", "credit note")
-    )
+    label = await _label(context, update, record_id)
+    return await ask_remark(update, context, Pending(record_id, version, Action.ACCEPT, "N", label))
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,6 @@ LIST_LINE = "{icon} {kind} {number} · {supplier} · {tax}"
 BUTTON_NEXT = "Next ▶"
 BUTTON_FIRST = "◀ First"
 BUTTON_BACK = "Back"
-BUTTON_BULK = "{verb} all {count}"
 
 CARD = (
     "<b>{kind} {number}</b> · {day}\n"
@@ -189,8 +188,6 @@ PLEASE_CONFIRM = "Please confirm"
 PLEASE_CHOOSE = "Please choose"
 SEND_REMARK = "Send a remark, or tap “No remark”"
 NOT_EXPECTING_TEXT = "Send me a file to import, or use /inbox."
-STALE = "Changed by {who} at {at}: now {status}."
-STALE_UNKNOWN = "This record changed meanwhile: now {status}."
 UNKNOWN_TAP = "That button is out of date. Open /inbox again."
 
 BULK_CONFIRM = "{verb} all {count} records with tax {tax}? {skipped}"
@@ -227,7 +224,6 @@ EXPORT_STALE = (
     "Actions changed since this file was made: send /export again and upload the new file."
 )
 REPORT_CAPTION = "The inbox of {gstin} as CSV."
-VIEWER_CANNOT = "Your role is viewer: you can look, not act. Ask an owner for the approver role."
 ERROR = "Something went wrong on my side. Open /inbox to see where things stand, then try again."
 
 HELP = (

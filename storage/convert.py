@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from ims_domain.actions import ItcReduction, ReductionMode
 from ims_domain.money import TaxAmounts
@@ -92,8 +92,15 @@ def content_columns(record: Record) -> dict[str, Any]:
     }
 
 
-def taxes_of(row: RecordRow) -> TaxAmounts:
-    """The tax per head of a stored record."""
+class _TaxColumns(Protocol):
+    igst_paise: int
+    cgst_paise: int
+    sgst_paise: int
+    cess_paise: int
+
+
+def taxes_of(row: _TaxColumns) -> TaxAmounts:
+    """The tax per head of a stored record (an ORM row or a Core result row)."""
     return TaxAmounts(
         rupees(row.igst_paise),
         rupees(row.cgst_paise),

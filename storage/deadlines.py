@@ -23,9 +23,9 @@ from ims_domain.periods import tax_period_last_month as last_month_of
 from ims_domain.records import Action, is_specified
 from storage.acting import original_of
 from storage.closing import apply_deemed_acceptance
-from storage.convert import period_number, record_of
+from storage.convert import paise, period_number, record_of
 from storage.eligibility import AMENDMENTS, CREDIT_NOTE, C, in_ims
-from storage.models import DueReminder, Membership, Mute, PeriodState, RecordRow, Role, Taxpayer
+from storage.models import DueReminder, PeriodState, RecordRow, Role, Taxpayer
 from storage.outbox import enqueue, member_chats
 from storage.rulebook import (
     RuleBook,
@@ -215,7 +215,7 @@ def _close_period(
         session, gstin=taxpayer.gstin, period=latest, rulebook=rulebook, now=now
     )
     _done(session, key, now)
-    tax_paise = int(deemed.taxes.total * 100)
+    tax_paise = paise(deemed.taxes.total)
     payload = {
         "gstin": taxpayer.gstin,
         "name": taxpayer.trade_name or taxpayer.legal_name,
@@ -223,14 +223,9 @@ def _close_period(
         "count": deemed.count,
         "tax_paise": tax_paise,
     }
-    muted = orm_select(Mute.user_id).where(Mute.kind == "period_closed")
-    owners = session.exec(
-        orm_select(Membership.user_id).where(
-            Membership.taxpayer_id == taxpayer.id,
-            Membership.role == Role.OWNER.value,
-            Membership.user_id.not_in(muted),  # type: ignore[attr-defined]
-        )
-    ).all()
+    owners = member_chats(
+        session, taxpayer_id=taxpayer.id, kind="period_closed", roles=frozenset({Role.OWNER})
+    )
     # The close happens at midnight; its summary waits for the end of the quiet hours. A period
     # without any record of this GSTIN is closed silently.
     if _sums(session, taxpayer, latest)[0]:

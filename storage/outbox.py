@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from storage.models import GroupBinding, Membership, Mute, Outbox
+from storage.models import GroupBinding, Membership, Mute, Outbox, Role
 
 
 def enqueue(
@@ -42,14 +42,18 @@ def member_chats(
     kind: str,
     exclude: int | None = None,
     groups: bool = False,
+    roles: frozenset[Role] | None = None,
 ) -> list[int]:
     """Who gets a message of `kind` about a GSTIN: its members who did not mute the kind
-    (a private chat's id is the user's id), and with `groups` its bound groups."""
+    (a private chat's id is the user's id), only those with `roles` if given, and with
+    `groups` its bound groups."""
     muted = select(Mute.user_id).where(Mute.kind == kind)
     query = select(Membership.user_id).where(
         Membership.taxpayer_id == taxpayer_id,
         Membership.user_id.not_in(muted),  # type: ignore[attr-defined]
     )
+    if roles is not None:
+        query = query.where(Membership.role.in_([role.value for role in roles]))  # type: ignore[attr-defined]
     chats = [user_id for user_id in session.exec(query).all() if user_id != exclude]
     if groups:
         bound = select(GroupBinding.chat_id).where(GroupBinding.taxpayer_id == taxpayer_id)

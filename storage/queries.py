@@ -19,7 +19,7 @@ from ims_domain.periods import PeriodError, ReturnPeriod, tax_period_last_month
 from ims_domain.records import Action, RecordKind
 from storage.access import Actor, taxpayer_for
 from storage.acting import original_of
-from storage.convert import period_number, period_of, record_of, reduction_of, rupees
+from storage.convert import period_number, period_of, record_of, reduction_of, rupees, taxes_of
 from storage.errors import InvalidInput
 from storage.filters import RecordFilter
 from storage.models import Channel, PeriodState, RecordRow, Taxpayer, User, records_table
@@ -79,6 +79,7 @@ class InboxItem:
     number: str
     document_date: date
     value: Decimal
+    taxable_value: Decimal
     taxes: TaxAmounts
     two_b_period: ReturnPeriod | None
     counts_in_period: ReturnPeriod | None
@@ -139,6 +140,7 @@ def inbox_page(
             c.number,
             c.document_date,
             c.value_paise,
+            c.taxable_paise,
             c.igst_paise,
             c.cgst_paise,
             c.sgst_paise,
@@ -166,15 +168,6 @@ def inbox_page(
     return InboxPage(items=items, next_cursor=next_cursor)
 
 
-def _taxes_of(row: Row[Any]) -> TaxAmounts:
-    return TaxAmounts(
-        rupees(row.igst_paise),
-        rupees(row.cgst_paise),
-        rupees(row.sgst_paise),
-        rupees(row.cess_paise),
-    )
-
-
 def _item_of(row: Row[Any]) -> InboxItem:
     return InboxItem(
         record_id=row.id,
@@ -185,7 +178,8 @@ def _item_of(row: Row[Any]) -> InboxItem:
         number=row.number,
         document_date=row.document_date,
         value=rupees(row.value_paise),
-        taxes=_taxes_of(row),
+        taxable_value=rupees(row.taxable_paise),
+        taxes=taxes_of(row),
         two_b_period=period_of(row.two_b_period),
         counts_in_period=period_of(row.counts_in_period),
         action=Action(row.action),
