@@ -27,10 +27,12 @@ def to_rupees(value: Decimal | int | str) -> Decimal:
         raise AmountError(f"amount {value!r} is not a number") from exc
     if not amount.is_finite():
         raise AmountError(f"amount {value!r} is not a finite number")
+    if not amount:
+        return ZERO  # one shared zero: a third of the amounts of a typical download
     return amount.quantize(PAISE, rounding=ROUND_HALF_UP)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaxAmounts:
     """Tax per head (IGST, CGST, SGST, cess) in rupees with two places; may be negative in sums."""
 

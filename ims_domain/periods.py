@@ -7,6 +7,7 @@ because the government extends them by notification (section 10, "calendar as da
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import tomllib
 from collections.abc import Mapping
@@ -96,7 +97,7 @@ def _period_problem(year: int, month: int) -> str | None:
     return _fy_problem(year if month >= 4 else year - 1)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ReturnPeriod:
     """A GST return month, written MMYYYY in GSTN files."""
 
@@ -176,7 +177,7 @@ class ReturnPeriod:
         return Quarter.of(self)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class FinancialYear:
     """An Indian financial year, 1 April to 31 March, written '2025-26'."""
 
@@ -195,7 +196,7 @@ class FinancialYear:
     @classmethod
     def of(cls, d: date) -> FinancialYear:
         """The financial year containing a date."""
-        return cls(d.year if d.month >= 4 else d.year - 1)
+        return _financial_year(d.year if d.month >= 4 else d.year - 1)
 
     @classmethod
     def parse(cls, text: str) -> FinancialYear:
@@ -223,6 +224,12 @@ class FinancialYear:
     def last_day(self) -> date:
         """31 March of the following year."""
         return date(self.start_year + 1, 3, 31)
+
+
+@functools.lru_cache(maxsize=64)
+def _financial_year(start_year: int) -> FinancialYear:
+    """One shared object per year: every record's key holds one (100,000 in a large file)."""
+    return FinancialYear(start_year)
 
 
 @dataclass(frozen=True, order=True)

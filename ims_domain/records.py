@@ -122,7 +122,14 @@ def normalise_number(number: str) -> str:
     return cleaned
 
 
-@dataclass(frozen=True)
+def _upper(text: str) -> str:
+    """`text` stripped and upper-cased; the same object when it already is (GSTINs are shared
+    by the many records of one supplier)."""
+    stripped = text.strip()
+    return stripped if stripped.isupper() else stripped.upper()
+
+
+@dataclass(frozen=True, slots=True)
 class RecordKey:
     """The identity of a record (architecture.md): who, to whom, what kind, which number, which FY.
 
@@ -142,8 +149,8 @@ class RecordKey:
     ) -> RecordKey:
         """The key of a document, its number normalised and its FY taken from its date."""
         return cls(
-            supplier=supplier.strip().upper(),
-            recipient=recipient.strip().upper(),
+            supplier=_upper(supplier),
+            recipient=_upper(recipient),
             kind=kind,
             number=normalise_number(number),
             financial_year=FinancialYear.of(document_date),
@@ -159,7 +166,7 @@ class RecordKey:
         object.__setattr__(self, "text", text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OriginalRef:
     """The original document an amendment amends: its number and date (R5.2)."""
 
@@ -167,7 +174,7 @@ class OriginalRef:
     document_date: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One document in the recipient's IMS, as the supplier last reported it."""
 
@@ -287,7 +294,7 @@ def reduction_base(record: Record, original: OriginalState | None) -> TaxAmounts
     return TaxAmounts(*(max(amount, ZERO) for amount in lowered.as_dict().values()))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportedRecord:
     """A record as a file reports it, with what the file says beside the document itself."""
 
@@ -300,7 +307,7 @@ class ReportedRecord:
     remarks: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowProblem:
     """Why one row of a file was refused, or (refused=False) kept with a warning."""
 

@@ -7,6 +7,7 @@ unchanged record is left alone. Each recipient's members get one digest per uplo
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -148,7 +149,7 @@ def close_batch(
     batch.new, batch.changed = counts["new"], counts["changed"]
     batch.unchanged, batch.skipped = counts["unchanged"], counts["skipped"]
     batch.refused = sum(1 for problem in problems if problem.refused)
-    batch.problems = [vars(problem) for problem in problems]
+    batch.problems = [dataclasses.asdict(problem) for problem in problems]
     return _result_of(batch)
 
 

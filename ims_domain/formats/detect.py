@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from ims_domain.formats.common import FORMAT_NAMES, FormatError, ParsedFile
 from ims_domain.formats.gstr1 import looks_like_gstr1, looks_like_gstr2a, parse_gstr1
 from ims_domain.formats.gstr2b import looks_like_gstr2b, parse_gstr2b
-from ims_domain.formats.ims_json import looks_like_ims, parse_ims_document
-from ims_domain.formats.jsonio import load_json
+from ims_domain.formats.ims_json import looks_like_ims, parse_ims_document, stream_ims
+from ims_domain.formats.jsonio import NotStreamable, load_json
 from ims_domain.formats.supplier_view import looks_like_supplier_view, parse_supplier_view
 
 # Signatures of files people send by mistake, so the answer can name what they sent.
@@ -40,20 +43,41 @@ def looks_like_json(data: bytes) -> bool:
 
 
 def parse_json_file(data: bytes, *, gstin: str) -> ParsedFile:
-    """Read any of our JSON formats; the JSON is loaded once and recognised by its shape."""
-    document = load_json(data)
-    if looks_like_supplier_view(document):
-        return parse_supplier_view(data, gstin=gstin)
-    if looks_like_gstr2b(document):
-        return parse_gstr2b(data, gstin=gstin)
-    if looks_like_gstr1(document):
-        return parse_gstr1(data, gstin=gstin)
-    if looks_like_gstr2a(document):
-        raise FormatError(
-            "this is a GSTR-2A, which changes as suppliers file; send the GSTR-2B of the period "
-            "or the IMS download instead"
-        )
+    """Read any of our JSON formats, recognised by their shape.
+
+    The file is first walked as an IMS download, the large one, row by row (ims_json.stream_ims):
+    its outline tells the format, and the other formats' parsers load their files themselves.
+    """
+    try:
+        document, streamed = stream_ims(data, gstin=gstin)
+    except NotStreamable:  # not an object, broken, or GSTR-1-style lists: loaded whole
+        document, streamed = load_json(data), None
+    parse = _parser_of(document)
+    if parse is not None:
+        return parse(data, gstin=gstin)
+    if streamed is not None:
+        return streamed
     if looks_like_ims(document):
         # The document was loaded for this call alone: its rows are dropped as they are read.
         return parse_ims_document(document, gstin=gstin, consume=True)
     raise FormatError(f"this JSON is none of the GST files we read ({formats_we_read()})")
+
+
+def _parser_of(document: Any) -> Callable[..., ParsedFile] | None:
+    """The parser of a JSON that is not an IMS download, told from its document or outline."""
+    if looks_like_supplier_view(document):
+        return parse_supplier_view
+    if looks_like_gstr2b(document):
+        return parse_gstr2b
+    if looks_like_gstr1(document):
+        return parse_gstr1
+    if looks_like_gstr2a(document):
+        return _refuse_gstr2a
+    return None
+
+
+def _refuse_gstr2a(data: bytes, *, gstin: str) -> ParsedFile:
+    raise FormatError(
+        "this is a GSTR-2A, which changes as suppliers file; send the GSTR-2B of the period "
+        "or the IMS download instead"
+    )

@@ -53,7 +53,8 @@ from ims_domain.formats.fields import (
     optional_text,
     state_code,
 )
-from ims_domain.formats.jsonio import load_json, wrapped_bodies
+from ims_domain.formats.jsonio import NotStreamable, load_json, stream_lists, wrapped_bodies
+from ims_domain.formats.sections import has_inner_documents
 from ims_domain.gstin import GstinError, parse_gstin
 from ims_domain.money import ZERO, TaxAmounts
 from ims_domain.periods import ReturnPeriod
@@ -117,8 +118,15 @@ def section_keys(kind: RecordKind) -> SectionKeys:
 
 
 def parse_ims(data: bytes, *, gstin: str) -> ParsedFile:
-    """Read an IMS download / GETINV JSON for recipient `gstin`; only FormatError escapes."""
-    return parse_ims_document(load_json(data), gstin=gstin, consume=True)
+    """Read an IMS download / GETINV JSON for recipient `gstin`; only FormatError escapes.
+
+    Read row by row (stream_ims) when it can be; otherwise loaded whole.
+    """
+    try:
+        document, parsed = stream_ims(data, gstin=gstin)
+    except NotStreamable:
+        return parse_ims_document(load_json(data), gstin=gstin, consume=True)
+    return parsed if parsed is not None else parse_ims_document(document, gstin=gstin)
 
 
 def parse_ims_document(document: Any, *, gstin: str, consume: bool = False) -> ParsedFile:
@@ -141,72 +149,124 @@ def looks_like_ims(document: Any) -> bool:
 
 
 def _parse_document(document: Any, recipient: str, *, consume: bool) -> ParsedFile:
-    notes: list[str] = []
     sections = _find_sections(document)
     if sections is None:
         empty = _empty_answer(document)
         if empty is not None:
             return ParsedFile(FileFormat.IMS, notes=(empty,), gstin=recipient)
         raise FormatError(_no_sections_message(document))
-
-    records: list[ReportedRecord] = []
-    problems: list[RowProblem] = []
-    # Where each document was first seen. Its key names its kind, so a repeat is always in the
-    # same section: the row index is enough.
-    seen: dict[str, int] = {}
-    unknown: list[str] = []
-    memo = _Memo()
+    reader = _SectionsReader(recipient)
     with paused_gc():  # a download is hundreds of thousands of small acyclic objects
         for raw_key, rows in sections.items():
-            name = str(raw_key).strip().lower()
-            if name not in ACTIONABLE_SECTIONS:
-                if name in ISD_SECTIONS:
-                    notes.append(f"{name}: ISD records are not actionable in IMS (OQ1); skipped")
-                else:
-                    unknown.append(shown(str(raw_key)))
-                continue
-            kind = RecordKind(name)
-            if rows is None:
-                continue
-            if not isinstance(rows, list):
-                problems.append(
-                    RowProblem(
-                        name, None, name, f"expected a list of records, found {_kind_of(rows)}"
-                    )
+            reader.read_section(str(raw_key), rows, consume=consume)
+    return reader.parsed()
+
+
+def stream_ims(data: bytes, *, gstin: str) -> tuple[dict[str, Any], ParsedFile | None]:
+    """Read an IMS download row by row, never holding its JSON whole (jsonio.stream_lists).
+
+    Returns the outline of the document and, when the IMS section lists were read, the parsed
+    file; `(document, None)` when no list was streamed, so the outline is the whole document,
+    loaded as load_json would have. Raises NotStreamable when the caller must load the file
+    whole (not an object, broken JSON, or a GSTR-1-style section of envelopes).
+    """
+    reader = _SectionsReader(_recipient(gstin))
+
+    def on_row(key: str, index: int, row: Any) -> None:
+        if index == 0 and has_inner_documents(row):
+            raise NotStreamable  # GSTR-1-style envelopes (supplier's GSTR-1, supplier view)
+        reader.read_row(key, index, row)
+
+    with paused_gc():
+        outline = stream_lists(data, streamed=_is_ims_section, on_item=on_row)
+    if not reader.streamed:
+        return outline, None
+    sections = _find_sections(outline)
+    if sections is not None:
+        for raw_key, rows in sections.items():
+            if raw_key not in reader.streamed:
+                reader.read_section(str(raw_key), rows, consume=True)
+    return outline, reader.parsed()
+
+
+def _is_ims_section(key: str) -> bool:
+    return key.strip().lower() in ACTIONABLE_SECTIONS
+
+
+class _SectionsReader:
+    """Reads IMS section lists, whole or row by row, into records, problems and notes."""
+
+    def __init__(self, recipient: str) -> None:
+        self.recipient = recipient
+        self.records: list[ReportedRecord] = []
+        self.problems: list[RowProblem] = []
+        self.notes: list[str] = []
+        self.unknown: list[str] = []
+        # Where each document was first seen. Its key names its kind, so a repeat is always in
+        # the same section: the row index is enough.
+        self.seen: dict[str, int] = {}
+        self.memo = _Memo()
+        self.streamed: set[str] = set()  # keys of the lists read row by row
+
+    def read_section(self, raw_key: str, rows: Any, *, consume: bool) -> None:
+        name = raw_key.strip().lower()
+        if name not in ACTIONABLE_SECTIONS:
+            if name in ISD_SECTIONS:
+                self.notes.append(f"{name}: ISD records are not actionable in IMS (OQ1); skipped")
+            else:
+                self.unknown.append(shown(raw_key))
+            return
+        if rows is None:
+            return
+        if not isinstance(rows, list):
+            self.problems.append(
+                RowProblem(name, None, name, f"expected a list of records, found {_kind_of(rows)}")
+            )
+            return
+        for index, row in enumerate(rows):
+            if consume:
+                rows[index] = None
+            self._read(RecordKind(name), index, row)
+
+    def read_row(self, raw_key: str, index: int, row: Any) -> None:
+        """One row of a section list being streamed (the key is an IMS section)."""
+        self.streamed.add(raw_key)
+        self._read(RecordKind(raw_key.strip().lower()), index, row)
+
+    def _read(self, kind: RecordKind, index: int, row: Any) -> None:
+        reported = _parse_row(kind, index, row, self.recipient, self.problems, memo=self.memo)
+        if reported is None:
+            return
+        first = self.seen.get(reported.record.key.text)
+        if first is not None:
+            name = kind.value
+            self.problems.append(
+                RowProblem(
+                    name,
+                    index,
+                    section_keys(kind).number,
+                    f"the same document is also at {name}[{first}]",
+                    refused=False,
                 )
-                continue
-            for index, row in enumerate(rows):
-                if consume:
-                    rows[index] = None
-                reported = _parse_row(kind, index, row, recipient, problems, memo=memo)
-                if reported is None:
-                    continue
-                first = seen.get(reported.record.key.text)
-                if first is not None:
-                    problems.append(
-                        RowProblem(
-                            name,
-                            index,
-                            section_keys(kind).number,
-                            f"the same document is also at {name}[{first}]",
-                            refused=False,
-                        )
-                    )
-                else:
-                    seen[reported.record.key.text] = index
-                records.append(reported)
-    if unknown:
-        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        notes.append(f"not IMS sections, skipped: {', '.join(unknown[:10])}{more}")
-    if not records and not problems:
-        notes.append("the file holds no IMS records")
-    return ParsedFile(
-        FileFormat.IMS,
-        records=tuple(records),
-        problems=tuple(problems),
-        notes=tuple(notes),
-        gstin=recipient,
-    )
+            )
+        else:
+            self.seen[reported.record.key.text] = index
+        self.records.append(reported)
+
+    def parsed(self) -> ParsedFile:
+        notes = list(self.notes)
+        if self.unknown:
+            more = f" and {len(self.unknown) - 10} more" if len(self.unknown) > 10 else ""
+            notes.append(f"not IMS sections, skipped: {', '.join(self.unknown[:10])}{more}")
+        if not self.records and not self.problems:
+            notes.append("the file holds no IMS records")
+        return ParsedFile(
+            FileFormat.IMS,
+            records=tuple(self.records),
+            problems=tuple(self.problems),
+            notes=tuple(notes),
+            gstin=self.recipient,
+        )
 
 
 class _Memo:

@@ -3,8 +3,10 @@ cannot write Decimals at all."""
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -126,3 +128,172 @@ def _encode_items(
     if items:
         out.append(newline + step * depth)
     out.append(brackets[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Streaming: a large download read row by row, never whole (bench: an IMS JSON of 100,000
+# records is 46 MB; loaded whole, its objects take three times that beside the file itself).
+
+_CHUNK_BYTES = 1 << 20
+_SPACE = re.compile(r"[ \t\n\r]*")
+_MAX_WRAPPERS = 4  # `data` objects inside `data` objects, as wrapped_bodies reads them
+_NUMBER_GOES_ON = frozenset("0123456789.eE+-")
+_SAMPLE_ROWS = 32  # rows of each streamed list kept in the outline, for telling formats apart
+
+
+class NotStreamable(Exception):
+    """The JSON is not an object whose lists can be walked (or it is broken): load it whole."""
+
+
+def stream_lists(
+    data: bytes,
+    *,
+    streamed: Callable[[str], bool],
+    on_item: Callable[[str, int, Any], None],
+) -> dict[str, Any]:
+    """Walk a JSON object (and the objects in its `data` wrappers) without loading it whole.
+
+    Every list under a key for which `streamed(key)` holds is handed to `on_item(key, index,
+    item)` one item at a time; everything else is loaded as usual. Returns the outline: the
+    document with each streamed list cut to its first few items, enough to tell formats apart.
+    The text is decoded a window at a time, so neither the document nor its whole text is ever
+    held. Anything unexpected (not an object, broken JSON, bad UTF-8) raises NotStreamable, and
+    the caller loads the file whole, which names the problem.
+    """
+    text = _Window(data)
+    try:
+        outline, position = _walk_object(text, 0, streamed, on_item, depth=0)
+        if text.skip_to_end(position):
+            raise NotStreamable  # something after the object: not valid JSON
+    except (json.JSONDecodeError, StopIteration, UnicodeDecodeError, RecursionError, ValueError):
+        raise NotStreamable from None
+    return outline
+
+
+class _Window:
+    """The decoded text of `data`, a window at a time; positions are relative to the window."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.read_to = 0
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.text = ""
+        # The decoder's scanner reads one value at a position (what raw_decode uses), with our
+        # parse_float; typeshed does not list it.
+        self.scan = json.JSONDecoder(parse_float=_decimal).scan_once  # type: ignore[attr-defined]
+
+    @property
+    def exhausted(self) -> bool:
+        return self.read_to >= len(self.data)
+
+    def more(self, position: int, size: int | None = None) -> int:
+        """Decode `size` more bytes (a chunk), dropping the text before `position`; the new
+        `position`. NotStreamable when the file is read already: it ends too early."""
+        if self.exhausted:
+            raise NotStreamable
+        chunk = self.data[self.read_to : self.read_to + (size or _CHUNK_BYTES)]
+        self.read_to += len(chunk)
+        self.text = self.text[position:] + self.decoder.decode(chunk, final=self.exhausted)
+        return 0
+
+    def skip_space(self, position: int) -> int:
+        """The position of the next character that is not white space (more text read as needed)."""
+        while True:
+            position = _SPACE.match(self.text, position).end()  # type: ignore[union-attr]
+            if position < len(self.text):
+                return position
+            position = self.more(position)
+
+    def skip_to_end(self, position: int) -> bool:
+        """Whether anything but white space follows `position` (the rest is read)."""
+        while True:
+            position = _SPACE.match(self.text, position).end()  # type: ignore[union-attr]
+            if position < len(self.text):
+                return True
+            if self.exhausted:
+                return False
+            position = self.more(position)
+
+    def expect(self, position: int, characters: str) -> tuple[str, int]:
+        """The next non-space character (one of `characters`, or NotStreamable) and what follows."""
+        position = self.skip_space(position)
+        found = self.text[position]
+        if found not in characters:
+            raise NotStreamable
+        return found, position + 1
+
+    def value(self, position: int) -> tuple[Any, int]:
+        """The JSON value at `position` and the position after it, reading more text as needed.
+
+        A value that ends where the window ends may be cut short (a number 12 of 12.5): it
+        counts only once a character follows that cannot continue it, or the file is read whole.
+        A value larger than the window is read again with twice the text each time, so a large
+        value costs at most about twice its reading.
+        """
+        position = self.skip_space(position)
+        size = _CHUNK_BYTES
+        while True:
+            try:
+                value, end = self.scan(self.text, position)
+            except (json.JSONDecodeError, StopIteration):
+                if self.exhausted:
+                    raise
+            else:
+                if self.exhausted or (
+                    end < len(self.text) and self.text[end] not in _NUMBER_GOES_ON
+                ):
+                    return value, end
+            position = self.more(position, size)
+            size *= 2
+
+
+def _walk_object(
+    text: _Window,
+    position: int,
+    streamed: Callable[[str], bool],
+    on_item: Callable[[str, int, Any], None],
+    *,
+    depth: int,
+) -> tuple[dict[str, Any], int]:
+    """The object opening at `position` (its outline) and the position after it."""
+    outline: dict[str, Any] = {}
+    _, position = text.expect(position, "{")
+    found, after = text.expect(position, '"}')
+    while found == '"':
+        key, position = text.value(after - 1)
+        _, position = text.expect(position, ":")
+        opening, after = text.expect(position, '[{"-0123456789tfn')
+        if opening == "[" and streamed(key):
+            outline[key], position = _walk_list(text, after, key, on_item)
+        elif opening == "{" and key == "data" and depth < _MAX_WRAPPERS:
+            outline[key], position = _walk_object(
+                text, after - 1, streamed, on_item, depth=depth + 1
+            )
+        else:
+            outline[key], position = text.value(after - 1)
+        separator, position = text.expect(position, ",}")
+        if separator == "}":
+            return outline, position
+        found, after = text.expect(position, '"')
+    return outline, after
+
+
+def _walk_list(
+    text: _Window, position: int, key: str, on_item: Callable[[str, int, Any], None]
+) -> tuple[list[Any], int]:
+    """The items of the list whose `[` lies before `position`, each handed to on_item."""
+    sample: list[Any] = []
+    position = text.skip_space(position)
+    if text.text[position] == "]":
+        return sample, position + 1
+    index = 0
+    while True:
+        item, position = text.value(position)
+        if index < _SAMPLE_ROWS:
+            sample.append(item)
+        on_item(key, index, item)
+        del item  # before the next one is read
+        index += 1
+        separator, position = text.expect(position, ",]")
+        if separator == "]":
+            return sample, position

@@ -79,6 +79,11 @@ def count_rows(value: Any) -> int:
     return total
 
 
+def has_inner_documents(row: Any) -> bool:
+    """A GSTR-1-style envelope (a `ctin` with its `inv` or `nt` list), not a flat document."""
+    return _inner_documents(row) is not None
+
+
 def _inner_documents(row: Any) -> list[Any] | None:
     if isinstance(row, Mapping):
         for key in _DOCUMENT_LISTS:
