@@ -205,12 +205,17 @@ def read_xlsx_rows(
     Formulas give the value cached in the file, never a recomputed one; a formula saved without a
     cached value reads as what the writer stored (often 0 or empty).
     """
-    name, rows = _first_sheet(data, max_uncompressed=max_uncompressed)
+    name, rows = read_first_sheet(data, max_uncompressed=max_uncompressed)
     return name, [_python_row(row) for row in rows]
 
 
-def _first_sheet(data: bytes, *, max_uncompressed: int) -> tuple[str, list[list[Any]]]:
-    """The first sheet holding data: its name and its rows as calamine gives them."""
+def read_first_sheet(
+    data: bytes, *, max_uncompressed: int = DEFAULT_MAX_UNCOMPRESSED
+) -> tuple[str, list[list[Any]]]:
+    """The first sheet holding data, read safely: its name and its rows as calamine gives them.
+
+    The zip is checked first (check_workbook_zip: size, zip bomb, cell bomb).
+    """
     check_workbook_zip(data, max_uncompressed=max_uncompressed)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -235,9 +240,10 @@ def _first_sheet(data: bytes, *, max_uncompressed: int) -> tuple[str, list[list[
 def parse_register_file(data: bytes, *, gstin: str) -> ParsedFile:
     """A purchase register as XLSX/XLSM (told by its zip signature) or CSV (anything else)."""
     if data.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
-        sheet, rows = _first_sheet(data, max_uncompressed=DEFAULT_MAX_UNCOMPRESSED)
-        # Each row is made plain as the reader comes to it: no second copy of the sheet.
-        return parse_register_rows(map(_python_row, rows), gstin=gstin, sheet=sheet)
+        sheet, rows = read_first_sheet(data, max_uncompressed=DEFAULT_MAX_UNCOMPRESSED)
+        # Calamine's cells go to the reader as they are: it reads every cell type calamine
+        # gives (text, numbers, dates, times as text), and looks only at its own columns.
+        return parse_register_rows(rows, gstin=gstin, sheet=sheet)
     if data.startswith(OLE_MAGIC):
         raise FormatError(
             "this is an old Excel .xls file or a password-protected workbook:"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -55,6 +56,14 @@ _MISSING = object()
 _MEMO_LIMIT = 100_000  # distinct values remembered per file and column kind
 _T = TypeVar("_T")
 _AMOUNT_KEYS = ("taxable_value", "igst", "cgst", "sgst", "cess", "value")
+_Cells = tuple[object, ...]  # one row's cells in _CELL_ORDER
+# The order in which _RowReader._record unpacks a row's cells.
+_CELL_ORDER = (
+    "supplier_gstin", "supplier_name", "document_type", "number", "date",
+    "taxable_value", "igst", "cgst", "sgst", "cess", "value",
+    "place_of_supply", "reverse_charge", "original_number", "original_date",
+    "return_period",
+)  # fmt: skip
 
 
 class _RowReader:
@@ -66,6 +75,10 @@ class _RowReader:
 
     def __init__(self, header: Header, *, recipient: str, sheet: str) -> None:
         self.columns = header.columns
+        # All the cells of a row in _CELL_ORDER, taken in one call; an absent column reads
+        # the None put after the row's last cell.
+        self.width = max(header.columns.values()) + 1
+        self.take = operator.itemgetter(*(header.columns.get(key, -1) for key in _CELL_ORDER))
         self.names = {c.key: header.shown.get(c.key) or c.header for c in COLUMNS}
         self.recipient = recipient
         self.sheet = sheet
@@ -80,12 +93,6 @@ class _RowReader:
     def name(self, key: str) -> str:
         """The column header as the file writes it, or the template's when the column is absent."""
         return self.names[key]
-
-    def cell(self, row: Sequence[object], key: str) -> object:
-        position = self.columns.get(key)
-        if position is None or position >= len(row):
-            return None
-        return row[position]
 
     def remembered(
         self, key: str, raw: object, read: Callable[[object, str], _T], memo: str = ""
@@ -107,15 +114,15 @@ class _RowReader:
         return cast(_T, found)
 
     def read(self, row_number: int, row: Sequence[object]) -> None:
+        cells = self._cells(row)
         if all(is_blank(cell) for cell in row):
             return
-        cell = self.cell
-        if all(is_blank(cell(row, key)) for key in ("supplier_gstin", "number", "date")):
-            self.skipped_rows.append(row_number)  # a totals or remarks line, not a document
+        if is_blank(cells[0]) and is_blank(cells[3]) and is_blank(cells[4]):
+            self.skipped_rows.append(row_number)  # no GSTIN, number or date: totals or remarks
             return
         warnings: list[RowProblem] = []
         try:
-            reported = self._record(row_number, row, warnings)
+            reported = self._record(row_number, cells, warnings)
         except RowError as exc:
             self.problems.append(RowProblem(self.sheet, row_number, exc.field_name, exc.reason))
             return
@@ -137,6 +144,13 @@ class _RowReader:
         self.seen[identity] = row_number
         self.problems.extend(warnings)
         self.records.append(reported)
+
+    def _cells(self, row: Sequence[object]) -> _Cells:
+        """The row's cells in _CELL_ORDER (None for a column the file lacks or cuts short)."""
+        padding = self.width - len(row)
+        padded = [*row, *([None] * padding)] if padding > 0 else [*row]
+        padded.append(None)
+        return cast(_Cells, self.take(padded))
 
     def _supplier(
         self, raw: object, kind: RecordKind, warnings: list[RowProblem], where: tuple[str, int]
@@ -165,22 +179,25 @@ class _RowReader:
     def _amount(self, raw: object, key: str, default: Decimal | None) -> Decimal:
         return cell_amount(raw, self.names[key], default=default)
 
-    def _record(
-        self, row_number: int, row: Sequence[object], warnings: list[RowProblem]
-    ) -> ReportedRecord:
-        cell, name, remembered = self.cell, self.name, self.remembered
+    def _record(self, row_number: int, cells: _Cells, warnings: list[RowProblem]) -> ReportedRecord:
+        (
+            supplier_cell, name_cell, kind_cell, number_cell, date_cell,
+            taxable_cell, igst_cell, cgst_cell, sgst_cell, cess_cell, value_cell,
+            place_cell, reverse_charge_cell, original_number_cell, original_date_cell,
+            period_cell,
+        ) = cells  # fmt: skip
+        name, remembered = self.name, self.remembered
         where = (self.sheet, row_number)
-        kind = remembered("document_type", cell(row, "document_type"), cell_kind)
-        supplier = self._supplier(cell(row, "supplier_gstin"), kind, warnings, where)
-        number = cell_number(cell(row, "number"), name("number"))
-        document_date = cell_date(cell(row, "date"), name("date"))
-        taxable = self._amount(cell(row, "taxable_value"), "taxable_value", None)
-        igst = self._amount(cell(row, "igst"), "igst", ZERO)
-        cgst = self._amount(cell(row, "cgst"), "cgst", ZERO)
-        sgst = self._amount(cell(row, "sgst"), "sgst", ZERO)
-        cess = self._amount(cell(row, "cess"), "cess", ZERO)
-        given_value = cell(row, "value")
-        value = None if is_blank(given_value) else self._amount(given_value, "value", None)
+        kind = remembered("document_type", kind_cell, cell_kind)
+        supplier = self._supplier(supplier_cell, kind, warnings, where)
+        number = cell_number(number_cell, name("number"))
+        document_date = cell_date(date_cell, name("date"))
+        taxable = self._amount(taxable_cell, "taxable_value", None)
+        igst = self._amount(igst_cell, "igst", ZERO)
+        cgst = self._amount(cgst_cell, "cgst", ZERO)
+        sgst = self._amount(sgst_cell, "sgst", ZERO)
+        cess = self._amount(cess_cell, "cess", ZERO)
+        value = None if is_blank(value_cell) else self._amount(value_cell, "value", None)
         if taxable < 0 or igst < 0 or cgst < 0 or sgst < 0 or cess < 0 or (value or 0) < 0:
             if not kind.is_credit_note:
                 amounts = (taxable, igst, cgst, sgst, cess, value or ZERO)
@@ -196,13 +213,11 @@ class _RowReader:
         taxes = TaxAmounts(igst, cgst, sgst, cess)
         if value is None:
             value = taxable + taxes.total
-        place = remembered("place_of_supply", cell(row, "place_of_supply"), cell_place_of_supply)
-        reverse_charge = remembered(
-            "reverse_charge", cell(row, "reverse_charge"), cell_reverse_charge
-        )
-        period = remembered("return_period", cell(row, "return_period"), cell_return_period)
-        original = self._original(row, kind, warnings, where)
-        supplier_name = cell_text(cell(row, "supplier_name"))
+        place = remembered("place_of_supply", place_cell, cell_place_of_supply)
+        reverse_charge = remembered("reverse_charge", reverse_charge_cell, cell_reverse_charge)
+        period = remembered("return_period", period_cell, cell_return_period)
+        original = self._original(original_number_cell, original_date_cell, kind, warnings, where)
+        supplier_name = cell_text(name_cell)
         record = Record(
             key=RecordKey.of(
                 supplier=supplier,
@@ -228,13 +243,12 @@ class _RowReader:
 
     def _original(
         self,
-        row: Sequence[object],
+        number_cell: object,
+        date_cell: object,
         kind: RecordKind,
         warnings: list[RowProblem],
         where: tuple[str, int],
     ) -> OriginalRef | None:
-        number_cell = self.cell(row, "original_number")
-        date_cell = self.cell(row, "original_date")
         if not kind.is_amendment:
             if not (is_blank(number_cell) and is_blank(date_cell)):
                 warnings.append(

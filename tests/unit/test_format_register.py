@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ims_domain.formats.common import FileFormat, FormatError, ParsedFile
+from ims_domain.formats.common import FileFormat, FormatError, ParsedFile, RowError
 from ims_domain.formats.register import (
     parse_register_csv,
     parse_register_rows,
     write_register_csv,
 )
 from ims_domain.formats.register_columns import COLUMNS, REGISTER_HEADERS
-from ims_domain.formats.register_fields import KIND_NAMES
+from ims_domain.formats.register_fields import FLOAT_TOLERANCE, KIND_NAMES, cell_amount
 from ims_domain.gstin import STATE_CODES, check_character
 from ims_domain.money import TaxAmounts
 from ims_domain.periods import ReturnPeriod
@@ -413,6 +413,28 @@ def test_amounts_with_or_without_indian_commas(text: str, rupees: str) -> None:
 def test_spreadsheet_numbers_become_exact_rupees(cell: object, rupees: str) -> None:
     record = only_record(parse(row(IGST=cell)))
     assert record.taxes.igst == Decimal(rupees)
+
+
+@settings(max_examples=500)
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e13, max_value=1e13))
+def test_a_float_cell_reads_as_its_shortest_text_would(value: float) -> None:
+    """The float fast path decides as Decimal(repr(value)) does: whole paise within
+    FLOAT_TOLERANCE, exactly; anything else refused."""
+    exact = Decimal(repr(value))
+    rounded = exact.quantize(Decimal("0.01"))
+    try:
+        read = cell_amount(value, "IGST")
+    except RowError:
+        assert abs(exact - rounded) > FLOAT_TOLERANCE or abs(rounded) >= Decimal(10) ** 13
+    else:
+        assert read == rounded and read.as_tuple().exponent == -2
+        assert abs(exact - read) <= FLOAT_TOLERANCE
+
+
+@settings(max_examples=300)
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=2))
+def test_a_float_cell_holding_paise_reads_exactly(amount: Decimal) -> None:
+    assert cell_amount(float(amount), "IGST") == amount
 
 
 @pytest.mark.parametrize("cell", [222.2208, float("nan"), float("inf"), True, date(2025, 1, 1)])
