@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from telegram import BotCommand, Update
+from telegram.constants import ChatType
 from telegram.error import InvalidToken
 from telegram.ext import (
     AIORateLimiter,
@@ -21,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import files, inbox, notifications, onboarding, texts
+from bot import files, filing, inbox, notifications, onboarding, preferences, reminders, texts
 from bot.callbacks import BadCallback, Callback, decode
 from bot.deps import Deps
 from bot.store import in_store
@@ -47,9 +48,18 @@ TAPS: dict[str, TapHandler] = {
     "un": inbox.on_undo,
     "gs": onboarding.gstin_chosen,
     "tr": onboarding.member_removed,
-    "st": onboarding.setting_toggled,
+    "st": preferences.setting_toggled,
+    "dd": preferences.daily_digest_toggled,
     "up": files.on_uploaded,
+    "rv": reminders.on_review,
+    "rt": reminders.on_snooze,
+    "xp": reminders.on_export,
+    "fp": filing.on_period,
+    "fy": filing.on_confirm,
+    "fl": filing.on_list,
 }
+# Taps that may come from a bound group: they check membership and never show records there.
+GROUP_TAPS = frozenset({"rv", "rt", "xp"})
 
 
 async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -60,6 +70,9 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     toast, alert = "", False
     try:
         tap = decode(query.data, frozenset(TAPS))
+        private = query.message is not None and query.message.chat.type == ChatType.PRIVATE
+        if not private and tap.verb not in GROUP_TAPS:
+            raise UseCaseError(texts.PRIVATE_ONLY)  # e.g. a digest's Review button in a group
         toast = await TAPS[tap.verb](update, context, tap)
     except BadCallback:
         toast, alert = texts.UNKNOWN_TAP, True
@@ -139,10 +152,12 @@ def build_application(
         ("gstin", onboarding.gstin_menu),
         ("invite", onboarding.invite),
         ("team", onboarding.team),
-        ("settings", onboarding.settings_command),
+        ("settings", preferences.settings_command),
+        ("digest", preferences.digest_command),
         ("inbox", inbox.inbox_command),
         ("export", files.export_command),
         ("report", files.report_command),
+        ("filed", filing.filed_command),
     ):
         add(CommandHandler(name, handler, filters=private))
         add(CommandHandler(name, onboarding.private_only, filters=~private))

@@ -116,30 +116,38 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    deps = deps_of(context)
-
-    def run(session: Session):  # type: ignore[no-untyped-def]
-        taxpayer = working_taxpayer(session, user.id)
-        return taxpayer.gstin, export_actions(
-            session, actor=Actor.user(user.id), gstin=taxpayer.gstin, rulebook=deps.rulebook
-        )
-
     try:
-        gstin, upload = await in_store(deps.engine, run)
+        sent = await send_action_files(context, user_id=user.id, chat_id=message.chat_id)
     except UseCaseError as exc:
         await message.reply_text(texts.esc(exc), parse_mode=ParseMode.HTML)
         return
-    if not upload.files:
+    if not sent:
         await message.reply_text(texts.EXPORT_NOTHING)
-        return
+
+
+async def send_action_files(
+    context: ContextTypes.DEFAULT_TYPE, *, user_id: int, chat_id: int
+) -> int:
+    """Send the working GSTIN's IMS action upload to a chat; how many files it took (0: none)."""
+    deps = deps_of(context)
+
+    def run(session: Session):  # type: ignore[no-untyped-def]
+        taxpayer = working_taxpayer(session, user_id)
+        return taxpayer.gstin, export_actions(
+            session, actor=Actor.user(user_id), gstin=taxpayer.gstin, rulebook=deps.rulebook
+        )
+
+    gstin, upload = await in_store(deps.engine, run)
     for number, content in enumerate(upload.files, start=1):
         digest = hashlib.sha256(content).hexdigest()[:16]
         button = InlineKeyboardButton(texts.BUTTON_UPLOADED, callback_data=encode("up", digest))
-        await message.reply_document(
+        await context.bot.send_document(
+            chat_id,
             InputFile(content, filename=f"ims-actions-{gstin}-{number}.json"),
             caption=texts.EXPORT_CAPTION,
             reply_markup=InlineKeyboardMarkup([[button]]),
         )
+    return len(upload.files)
 
 
 async def on_uploaded(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:

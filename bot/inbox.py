@@ -34,8 +34,9 @@ from storage.bulk import apply_bulk, preview_bulk, undo_bulk
 from storage.convert import record_of
 from storage.errors import UseCaseError
 from storage.filters import RecordFilter
-from storage.models import Channel, RecordRow
+from storage.models import Channel, RecordRow, Taxpayer
 from storage.queries import InboxCursor, InboxItem, dashboard, inbox_page
+from storage.reminders import pending_window_records
 
 PAGE = 8
 
@@ -156,7 +157,26 @@ async def inbox_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 # --- lists and cards ------------------------------------------------------------------------
 
 
-def list_screen(session: Session, *, user_id: int, spec: ListSpec, cursor: str) -> Screen:
+def list_filter(
+    session: Session, *, user_id: int, taxpayer: Taxpayer, spec: ListSpec, deps: Deps
+) -> RecordFilter:
+    """The store's filter for a list; a Pending-window list is resolved to its records (R3.4)."""
+    if spec.window_end is None:
+        return spec.record_filter()
+    records = pending_window_records(
+        session,
+        actor=Actor.user(user_id),
+        gstin=taxpayer.gstin,
+        window_end=spec.window_end,
+        now=datetime.now(UTC),
+        rulebook=deps.rulebook,
+    )
+    return spec.record_filter(record_ids=records)
+
+
+def list_screen(
+    session: Session, *, user_id: int, spec: ListSpec, cursor: str, deps: Deps
+) -> Screen:
     """A page of one list, with a button per record, paging, filters and the bulk actions."""
     taxpayer = working_taxpayer(session, user_id)
     after = InboxCursor.decode(cursor) if cursor != "-" else None
@@ -164,7 +184,9 @@ def list_screen(session: Session, *, user_id: int, spec: ListSpec, cursor: str) 
         session,
         actor=Actor.user(user_id),
         gstin=taxpayer.gstin,
-        record_filter=spec.record_filter(),
+        record_filter=list_filter(
+            session, user_id=user_id, taxpayer=taxpayer, spec=spec, deps=deps
+        ),
         after=after,
         limit=PAGE,
     )
@@ -195,7 +217,7 @@ def list_screen(session: Session, *, user_id: int, spec: ListSpec, cursor: str) 
     return Screen("\n".join(lines), buttons)
 
 
-def filter_screen(session: Session, *, user_id: int, spec: ListSpec) -> Screen:
+def filter_screen(session: Session, *, user_id: int, spec: ListSpec, deps: Deps) -> Screen:
     """Buttons that narrow the list by kind, 2B period, supplier and amount."""
     taxpayer = working_taxpayer(session, user_id)
     now = datetime.now(UTC)
@@ -203,7 +225,9 @@ def filter_screen(session: Session, *, user_id: int, spec: ListSpec) -> Screen:
         session,
         actor=Actor.user(user_id),
         gstin=taxpayer.gstin,
-        record_filter=spec.with_(supplier=ANY).record_filter(),
+        record_filter=list_filter(
+            session, user_id=user_id, taxpayer=taxpayer, spec=spec.with_(supplier=ANY), deps=deps
+        ),
         limit=200,
     )
     suppliers: dict[str, str] = {}
@@ -703,7 +727,9 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
             session,
             actor=Actor.user(user.id),
             gstin=taxpayer.gstin,
-            record_filter=spec.record_filter(),
+            record_filter=list_filter(
+                session, user_id=user.id, taxpayer=taxpayer, spec=spec, deps=deps
+            ),
             action=action,
             rulebook=deps.rulebook,
             now=datetime.now(UTC),
@@ -746,7 +772,9 @@ async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
             session,
             actor=Actor.user(user.id, Channel.BULK),
             gstin=taxpayer.gstin,
-            record_filter=spec.record_filter(),
+            record_filter=list_filter(
+                session, user_id=user.id, taxpayer=taxpayer, spec=spec, deps=deps
+            ),
             action=action,
             rulebook=deps.rulebook,
             now=datetime.now(UTC),
@@ -799,9 +827,10 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     user = update.effective_user
     assert user is not None
     spec = ListSpec.from_tap(tap)
+    deps = deps_of(context)
     screen = await in_store(
-        deps_of(context).engine,
-        lambda s: list_screen(s, user_id=user.id, spec=spec, cursor=tap.arg(FIELDS)),
+        deps.engine,
+        lambda s: list_screen(s, user_id=user.id, spec=spec, cursor=tap.arg(FIELDS), deps=deps),
     )
     await edit(update, screen)
     return ""
@@ -812,8 +841,9 @@ async def on_filter_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     user = update.effective_user
     assert user is not None
     spec = ListSpec.from_tap(tap)
+    deps = deps_of(context)
     screen = await in_store(
-        deps_of(context).engine, lambda s: filter_screen(s, user_id=user.id, spec=spec)
+        deps.engine, lambda s: filter_screen(s, user_id=user.id, spec=spec, deps=deps)
     )
     await edit(update, screen)
     return ""

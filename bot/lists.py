@@ -7,15 +7,18 @@ filter menu and its bulk actions all name the same records. Unknown codes raise 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 
 from bot.callbacks import BadCallback, Callback
-from ims_domain.periods import ReturnPeriod
+from ims_domain.periods import PeriodError, ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.filters import RecordFilter
 
 ANY = "*"
 FIELDS = 6  # callback arguments a list takes
+QUARTER = "Q"  # period prefix: the QRMP quarter ending in that month
+WINDOW = "W"  # scope prefix: specified records whose Pending window ends that day (YYYYMMDD)
 STATUSES = {"N": Action.NO_ACTION, "P": Action.PENDING, "A": Action.ACCEPT, "R": Action.REJECT}
 KINDS = {
     "I": (RecordKind.INVOICE, RecordKind.INVOICE_AMENDMENT),
@@ -38,49 +41,105 @@ class ListSpec:
 
     status: str = ANY
     kind: str = ANY
-    period: str = ANY  # MMYYYY
+    period: str = ANY  # MMYYYY, a 2B month; Q + MMYYYY, the QRMP quarter ending that month
     supplier: str = ANY
     amount: str = ANY
-    batch: str = ANY  # an import batch: the records one upload brought
+    # Digits: an import batch (the records one upload brought); W + YYYYMMDD: the specified
+    # records whose Pending window ends that day (R3.4), found by the rules, not by SQL.
+    scope: str = ANY
 
     def args(self) -> tuple[str, str, str, str, str, str]:
         """The callback arguments that name this list."""
-        return (self.status, self.kind, self.period, self.supplier, self.amount, self.batch)
+        return (self.status, self.kind, self.period, self.supplier, self.amount, self.scope)
 
     @classmethod
     def from_tap(cls, tap: Callback, start: int = 0) -> ListSpec:
         """The list named by a tap's arguments `start` … `start + 5`."""
-        spec = cls(*(tap.arg(start + i) for i in range(FIELDS)))
+        return cls(*(tap.arg(start + i) for i in range(FIELDS))).checked()
+
+    def checked(self) -> ListSpec:
+        """This list if every field is one we write; BadCallback otherwise."""
         ok = (
-            spec.status in (ANY, *STATUSES)
-            and spec.kind in (ANY, *KINDS)
-            and spec.amount in (ANY, *AMOUNTS)
-            and (spec.period == ANY or (len(spec.period) == 6 and spec.period.isdigit()))
-            and (spec.supplier == ANY or (spec.supplier.isalnum() and len(spec.supplier) <= 15))
-            and (spec.batch == ANY or spec.batch.isdigit())
+            self.status in (ANY, *STATUSES)
+            and self.kind in (ANY, *KINDS)
+            and self.amount in (ANY, *AMOUNTS)
+            and (self.supplier == ANY or (self.supplier.isalnum() and len(self.supplier) <= 15))
+            and (self.scope == ANY or self.batch_id is not None or self.window_end is not None)
         )
+        try:
+            self.period_filter()
+        except (PeriodError, ValueError):
+            ok = False
         if not ok:
-            raise BadCallback(f"bad list {spec}")
-        return spec
+            raise BadCallback(f"bad list {self}")
+        return self
 
     def with_(self, **changes: str) -> ListSpec:
         """The same list with some fields changed."""
         return replace(self, **changes)
 
-    def record_filter(self) -> RecordFilter:
-        """The store's filter for this list."""
+    def period_filter(self) -> RecordFilter:
+        """The period part of the store's filter: a 2B month, or a QRMP quarter."""
+        if self.period == ANY:
+            return RecordFilter()
+        if self.period.startswith(QUARTER):
+            last_month = _month(self.period[1:])
+            if last_month.quarter.last_month != last_month:
+                raise ValueError(f"{self.period} does not end a quarter")
+            return RecordFilter(quarter=last_month.quarter)
+        return RecordFilter(period=_month(self.period))
+
+    @property
+    def batch_id(self) -> int | None:
+        """The import batch the list is limited to, if any."""
+        return int(self.scope) if self.scope.isascii() and self.scope.isdigit() else None
+
+    @property
+    def window_end(self) -> date | None:
+        """The day a Pending window ends, for a list of the records it holds (R3.4)."""
+        code = self.scope[1:]
+        if not (
+            self.scope.startswith(WINDOW) and len(code) == 8 and code.isascii() and code.isdigit()
+        ):
+            return None
+        try:
+            return date(int(code[:4]), int(code[4:6]), int(code[6:]))
+        except ValueError:
+            return None
+
+    def record_filter(self, record_ids: tuple[int, ...] | None = None) -> RecordFilter:
+        """The store's filter for this list; a Pending-window list must pass its `record_ids`."""
+        if self.window_end is not None and record_ids is None:
+            raise ValueError(f"list {self} names a Pending window: its records must be given")
         low, high = AMOUNTS.get(self.amount, (None, None))
-        return RecordFilter(
+        return replace(
+            self.period_filter(),
             status=STATUSES.get(self.status),
             kinds=KINDS.get(self.kind),
-            period=ReturnPeriod.parse(self.period) if self.period != ANY else None,
             supplier=None if self.supplier == ANY else self.supplier,
             min_value=low,
             max_value=high,
-            batch_id=None if self.batch == ANY else int(self.batch),
+            batch_id=self.batch_id,
+            record_ids=record_ids,
         )
 
     @property
     def status_action(self) -> Action | None:
         """The status the list is limited to, if any."""
         return STATUSES.get(self.status)
+
+
+def quarter_code(period: ReturnPeriod) -> str:
+    """The period field of a list of the QRMP quarter containing `period`."""
+    return QUARTER + period.quarter.last_month.code
+
+
+def window_code(day: date) -> str:
+    """The scope field of a list of the specified records whose Pending window ends `day`."""
+    return f"{WINDOW}{day:%Y%m%d}"
+
+
+def _month(code: str) -> ReturnPeriod:
+    if len(code) != 6 or not code.isdigit():
+        raise ValueError(f"period {code!r} is not MMYYYY")
+    return ReturnPeriod.parse(code)

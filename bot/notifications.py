@@ -21,7 +21,9 @@ from bot import texts
 from bot.callbacks import encode
 from bot.deps import deps_of
 from bot.lists import ListSpec
+from bot.reminders import reminder_buttons
 from bot.store import in_store
+from ims_domain.money import TaxAmounts
 from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.convert import rupees
@@ -35,6 +37,10 @@ MAX_BATCHES_PER_PASS = 40
 
 def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of one queued message."""
+    if kind == "reminder_s16_4":
+        return _render_s16_4(payload)
+    if kind == "daily_digest":
+        return _render_daily_digest(payload)
     if kind == "digest":
         kinds = ", ".join(
             f"{count} {RecordKind(code).label}"
@@ -65,7 +71,7 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         if payload["reset"]:
             lines.append(texts.DIGEST_RESET.format(count=payload["reset"]))
         # Opens exactly the records this upload brought (at most three taps to an action).
-        these = ListSpec(batch=str(payload["batch_id"]))
+        these = ListSpec(scope=str(payload["batch_id"]))
         review = InlineKeyboardButton(
             texts.BUTTON_REVIEW_NEW.format(count=payload["new"] + payload["changed"]),
             callback_data=encode("ls", *these.args(), "-"),
@@ -109,7 +115,7 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         lines.append(texts.SUPPLIER_GUIDANCE)
         return "\n".join(lines), None
     if kind in _DEADLINE_KINDS:
-        return _render_deadline(kind, payload), None
+        return _render_deadline(kind, payload), reminder_buttons(kind, payload)
     who = texts.esc(payload.get("by_name") or texts.SOMEONE)
     if kind == "team_bulk":
         done = texts.STATUS_NAME[Action(payload["action"])].lower()
@@ -138,13 +144,7 @@ def _render_deadline(kind: str, payload: dict[str, Any]) -> str:
         )
     period = ReturnPeriod.parse(payload["period"]).label
     if kind == "period_closed":
-        return texts.PERIOD_CLOSED.format(
-            period=period,
-            name=name,
-            gstin=gstin,
-            count=payload["count"],
-            tax=texts.inr(rupees(payload["tax_paise"])),
-        )
+        return _render_period_closed(payload, period=period, name=name, gstin=gstin)
     late = texts.REMINDER_LATE if payload.get("late") else ""
     days = texts.days_left(payload["days_left"])
     if kind == "reminder_2b":
@@ -183,6 +183,42 @@ def _render_deadline(kind: str, payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _render_period_closed(payload: dict[str, Any], *, period: str, name: str, gstin: str) -> str:
+    """Deemed acceptance at 2B generation, with the draft GSTR-2B of the period (R2.3, R2.2)."""
+    late = texts.CLOSED_LATE if payload.get("late") else ""
+    closed = texts.PERIOD_CLOSED.format(
+        period=period,
+        name=name,
+        gstin=gstin,
+        count=payload["count"],
+        tax=texts.inr(rupees(payload["tax_paise"])),
+    )
+    lines = [late + closed]
+    if "itc_available" in payload:  # messages queued before the summary was added have none
+        available, reduction = _taxes(payload["itc_available"]), _taxes(payload["itc_reduction"])
+        lines.append(texts.CLOSED_ITC.format(taxes=texts.tax_line(available)))
+        if reduction.total:
+            lines.append(
+                texts.CLOSED_REDUCTION.format(
+                    taxes=texts.tax_line(reduction), net=texts.inr((available - reduction).total)
+                )
+            )
+        if payload["rejected"]:
+            lines.append(texts.CLOSED_REJECTED.format(count=payload["rejected"]))
+        if payload["pending"]:
+            lines.append(
+                texts.CLOSED_PENDING.format(
+                    count=payload["pending"], tax=texts.inr(rupees(payload["pending_tax_paise"]))
+                )
+            )
+    return "\n".join(lines)
+
+
+def _taxes(heads: dict[str, int]) -> TaxAmounts:
+    """Tax heads in paise, as in a payload, back to amounts."""
+    return TaxAmounts(**{head: rupees(amount) for head, amount in heads.items()})
+
+
 async def run_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
     """One pass of the due work (a repeating job): what is due is read from the database."""
     deps = deps_of(context)
@@ -190,8 +226,13 @@ async def run_deadlines(context: ContextTypes.DEFAULT_TYPE) -> None:
         deps.engine,
         lambda s: run_due_work(s, now=datetime.now(UTC), rulebook=deps.rulebook),
     )
-    if result.closed or result.reminders:
-        log.info("due work: %d periods closed, %d reminders", len(result.closed), result.reminders)
+    if result.closed or result.reminders or result.digests:
+        log.info(
+            "due work: %d periods closed, %d reminders, %d daily digests",
+            len(result.closed),
+            result.reminders,
+            result.digests,
+        )
 
 
 async def send_due(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -243,3 +284,50 @@ async def _deliver(context: ContextTypes.DEFAULT_TYPE, message: Claimed) -> None
             give_up(session, message=message, now=now, error=error, blocked=blocked)
 
     await in_store(engine, record)
+
+
+def _open_inbox() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.BUTTON_OPEN_INBOX, callback_data=encode("db"))]]
+    )
+
+
+def _render_s16_4(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    """Records near their s.16(4) limit (R3.1, OQ3). The inbox lists them: no list filter
+    names a financial year."""
+    pending = payload["pending"]
+    text = texts.REMINDER_S16_4.format(
+        count=payload["count"],
+        years=", ".join(payload["financial_years"]),
+        name=texts.esc(payload.get("name") or payload["gstin"]),
+        gstin=payload["gstin"],
+        tax=texts.inr(rupees(payload["tax_paise"])),
+        pending=texts.S16_4_PENDING.format(count=pending) if pending else "",
+        day=texts.day(date.fromisoformat(payload["limit"])),
+        days=texts.days_left(payload["days_left"]),
+    )
+    return text, _open_inbox()
+
+
+def _render_daily_digest(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    """The records that arrived since a user's previous daily digest of a GSTIN."""
+    kinds = ", ".join(
+        f"{count} {RecordKind(code).label}" for code, count in sorted(payload["by_kind"].items())
+    )
+    lines = [
+        texts.DAILY_DIGEST.format(
+            name=texts.esc(payload.get("name") or payload["gstin"]),
+            gstin=payload["gstin"],
+            count=payload["count"],
+            since=texts.when(datetime.fromisoformat(payload["since"])),
+            kinds=kinds,
+            tax=texts.inr(rupees(payload["tax_paise"])),
+        )
+    ]
+    top = ", ".join(
+        f"{texts.esc(name or gstin)} ({count})" for gstin, name, count in payload["by_supplier"]
+    )
+    others = payload["suppliers"] - len(payload["by_supplier"])
+    more = texts.DIGEST_MORE.format(count=others) if others > 0 else ""
+    lines.append(texts.DAILY_DIGEST_FROM.format(top=top, more=more))
+    return "\n".join(lines), _open_inbox()

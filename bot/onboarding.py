@@ -1,4 +1,5 @@
-"""Onboarding handlers: /start (and invite deep links), /help, /addgstin, /gstin, /invite, /team."""
+"""Onboarding handlers: /start (and invite deep links), /help, /addgstin, /gstin, /invite, /team,
+/bind."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from storage.access import Actor
 from storage.errors import UseCaseError
 from storage.models import Channel, Role, Taxpayer
 from storage.taxpayers import (
-    MUTABLE_KINDS,
     Member,
     active_taxpayer,
     bind_group,
@@ -27,11 +27,9 @@ from storage.taxpayers import (
     ensure_user,
     join_with_invite,
     list_members,
-    muted_kinds,
     register_taxpayer,
     remove_member,
     taxpayers_of,
-    toggle_mute,
 )
 
 
@@ -245,44 +243,6 @@ async def member_removed(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
 
     await in_store(deps_of(context).engine, remove)
     return texts.MEMBER_REMOVED
-
-
-def _settings_screen(session: Session, user_id: int) -> InlineKeyboardMarkup:
-    muted = muted_kinds(session, user_id=user_id)
-    rows = []
-    for setting, name in texts.SETTING_NAMES.items():
-        off = set(MUTABLE_KINDS[setting]) <= muted
-        label = (texts.SETTING_OFF if off else texts.SETTING_ON).format(name=name)
-        rows.append([InlineKeyboardButton(label, callback_data=encode("st", setting))])
-    return InlineKeyboardMarkup(rows)
-
-
-async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/settings: switch kinds of messages on or off."""
-    user, message = update.effective_user, update.effective_message
-    if user is None or message is None:
-        return
-    markup = await in_store(deps_of(context).engine, lambda s: _settings_screen(s, user.id))
-    await message.reply_text(texts.SETTINGS_HEAD, reply_markup=markup)
-
-
-async def setting_toggled(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
-    """A settings button: mute or unmute that kind, redraw the buttons."""
-    user = update.effective_user
-    assert user is not None
-    setting = tap.arg(0)
-    if setting not in MUTABLE_KINDS:
-        raise UseCaseError(texts.UNKNOWN_TAP)
-
-    def toggle(session: Session) -> tuple[bool, InlineKeyboardMarkup]:
-        ensure_user(session, user_id=user.id, now=datetime.now(UTC))
-        muted = toggle_mute(session, user_id=user.id, setting=setting)
-        return muted, _settings_screen(session, user.id)
-
-    muted, markup = await in_store(deps_of(context).engine, toggle)
-    if update.callback_query:
-        await update.callback_query.edit_message_reply_markup(reply_markup=markup)
-    return texts.SETTING_MUTED if muted else texts.SETTING_UNMUTED
 
 
 async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

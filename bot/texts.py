@@ -12,7 +12,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from ims_domain.money import TaxAmounts, format_date, format_inr
-from ims_domain.periods import IST, ReturnPeriod
+from ims_domain.periods import IST
 from ims_domain.records import Action, RecordKind
 
 if TYPE_CHECKING:
@@ -43,9 +43,11 @@ COMMANDS = [
     ("gstin", "Pick the GSTIN to work on"),
     ("export", "The action file to upload on the GST portal"),
     ("report", "The inbox as a CSV file"),
+    ("filed", "Mark a GSTR-3B as filed: its records lock"),
     ("team", "Members of this GSTIN"),
     ("invite", "Invite a member: /invite approver"),
-    ("settings", "Which messages you get"),
+    ("settings", "Reminder times, quiet hours, which messages you get"),
+    ("digest", "Daily digest of new records: on or off"),
     ("bind", "In a group: send it this GSTIN's digests"),
     ("help", "Answers about IMS"),
 ]
@@ -147,6 +149,7 @@ KIND_FILTERS = {"I": "Invoices", "D": "Debit notes", "C": "Credit notes", "B": "
 AMOUNT_FILTERS = {"H": "≥ ₹1 lakh", "M": "₹10k–1 lakh", "L": "< ₹10k"}
 ALL_RECORDS = "All records"
 UPLOAD_TITLE = "This upload"
+WINDOW_TITLE = "Pending window ends {day}"
 LIST_EMPTY = "Nothing here."
 LIST_LINE = "{icon} {kind} {number} · {supplier} · {tax}"
 BUTTON_NEXT = "Next ▶"
@@ -251,14 +254,19 @@ def list_title(spec: ListSpec) -> str:
         parts.append(STATUS_NAME[spec.status_action])
     if spec.kind in KIND_FILTERS:
         parts.append(KIND_FILTERS[spec.kind])
-    if spec.period != "*":
-        parts.append(ReturnPeriod.parse(spec.period).label)
+    period_filter = spec.period_filter()
+    if period_filter.quarter is not None:
+        parts.append(period_filter.quarter.label)
+    if period_filter.period is not None:
+        parts.append(period_filter.period.label)
     if spec.supplier != "*":
         parts.append(spec.supplier)
     if spec.amount in AMOUNT_FILTERS:
         parts.append(AMOUNT_FILTERS[spec.amount])
-    if spec.batch != "*":
+    if spec.batch_id is not None:
         parts.append(UPLOAD_TITLE)
+    if spec.window_end is not None:
+        parts.append(WINDOW_TITLE.format(day=day(spec.window_end)))
     return " · ".join(parts) or ALL_RECORDS
 
 
@@ -290,7 +298,7 @@ SETTING_NAMES = {
     "digest": "Supplier upload digests",
     "supplier_alert": "Alerts about your own records (as a supplier)",
     "team": "Team notices (bulk actions, undo)",
-    "reminders": "Deadline reminders (GSTR-2B, GSTR-3B)",
+    "reminders": "Deadline reminders (GSTR-2B, GSTR-3B, Pending, s.16(4))",
 }
 SETTING_ON = "🔔 {name}"
 SETTING_OFF = "🔕 {name}"
@@ -351,3 +359,97 @@ PENDING_AFTER = {
     "deemed_accept": "After that they count as accepted, with the full ITC reduction (R3.5).",
     "keep_pending": "After that Pending is no longer allowed: accept or reject them (R3.5).",
 }
+
+
+# Reminder settings per GSTIN, the daily digest, the s.16(4) reminder (issue 7)
+DEADLINE_SETTINGS = (
+    "Reminders for <b>{name}</b> ({gstin}), at {time} IST:\n"
+    "• GSTR-2B: {days_2b} days before it is generated\n"
+    "• GSTR-3B: {days_3b} days before the due date\n"
+    "• Pending credit notes: {pending} days before their window ends\n"
+    "• Quiet hours: {quiet} (reminders wait until they end)"
+)
+QUIET_NONE = "none"
+SETTINGS_CHANGE = (
+    "To change one: /settings 2b 3,1 · /settings 3b 2 · /settings time 10:00 · "
+    "/settings quiet 21:00-08:00 (or off) · /settings pending 5"
+)
+SETTINGS_OWNERS_ONLY = "Owners of this GSTIN can change these."
+SETTINGS_SAVED = "Saved."
+SETTINGS_USAGE = (
+    "Send /settings alone to see the settings, or one change: /settings 2b 3,1 · "
+    "/settings 3b 2 · /settings time 10:00 · /settings quiet 21:00-08:00 (or off) · "
+    "/settings pending 5"
+)
+DAILY_DIGEST_SETTING = "Daily digest of new records (at the reminder time)"
+DAILY_DIGEST_TOAST = {True: "Daily digest on", False: "Daily digest off"}
+DAILY_DIGEST_SWITCHED = {
+    True: (
+        "Daily digest on: once a day, at the reminder time of each of your GSTINs, the records "
+        "that arrived since the day before. /digest again turns it off."
+    ),
+    False: "Daily digest off. /digest turns it on again.",
+}
+DAILY_DIGEST = (
+    "Daily digest for <b>{name}</b> ({gstin}): {count} new documents since {since} IST: "
+    "{kinds}; tax {tax}."
+)
+DAILY_DIGEST_FROM = "From {top}{more}."
+BUTTON_OPEN_INBOX = "Open inbox"
+REMINDER_S16_4 = (
+    "⚠️ {count} documents of FY {years} of <b>{name}</b> ({gstin}), tax {tax}, still have no "
+    "action or are Pending{pending}. Their ITC can be claimed only until {day} ({days}; "
+    "section 16(4)). Accept the ones you claim before then: nothing is done to them "
+    "automatically."
+)
+S16_4_PENDING = " ({count} of them Pending)"
+
+
+def day_list(days: tuple[int, ...]) -> str:
+    """'3 and 1', '5, 3 and 1', '2'."""
+    words = [str(d) for d in days]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+# Buttons on reminders, the period-close summary, /filed (issue 7)
+BUTTON_REVIEW_THEM = "Review them"
+BUTTON_REMIND_TOMORROW = "Remind me tomorrow"
+BUTTON_PENDING_COUNT = "Pending ({count})"
+BUTTON_EXPORT = "Export for portal"
+OPEN_PRIVATELY = (
+    "Records are shown in a private chat only: open this reminder in your own chat with me."
+)
+GSTIN_SWITCHED = "Now working on {name} ({gstin})"
+SNOOZED = "I will remind you again tomorrow, {day} at {time} IST."
+SNOOZED_ALREADY = "Already set: this reminder comes again tomorrow."
+SNOOZE_TOO_LATE = "GSTR-2B for {period} is generated on {day}: no reminder tomorrow."
+SNOOZE_NOTHING_LEFT = "Every document of {period} has an action now: nothing to remind."
+EXPORT_SENT = "The action file is below."
+CLOSED_LATE = "Late notice (the bot was offline): "
+CLOSED_ITC = "ITC available: {taxes}."
+CLOSED_REDUCTION = "ITC reduced by credit notes: {taxes}; net ITC {net}."
+CLOSED_REJECTED = "{count} rejected: no ITC from them."
+CLOSED_PENDING = "{count} kept Pending (tax {tax}): left out of this GSTR-2B."
+FILED_CHOOSE = (
+    "Which GSTR-3B of <b>{name}</b> ({gstin}) did you file? Marking it filed locks the accepted "
+    "and rejected records of that period here, as on the portal (R2.6)."
+)
+FILED_NOTHING = (
+    "Nothing to mark for <b>{name}</b> ({gstin}): every GSTR-2B generated so far has its "
+    "GSTR-3B marked filed."
+)
+FILED_CONFIRM = (
+    "Mark GSTR-3B for {period} as filed? {final} accepted and rejected documents become final "
+    "and can no longer be changed here (R2.6); {pending} kept Pending stay in IMS. This cannot "
+    "be undone in the bot."
+)
+BUTTON_FILED_YES = "Yes, it is filed"
+FILED_DONE = (
+    "GSTR-3B for {period} is marked filed: {final} documents are final now, {pending} kept "
+    "Pending stay."
+)
+FILED_NEXT = (
+    "GSTR-2B for {period} is generated now (it waited for this GSTR-3B, R2.7): {count} "
+    "documents without action were deemed accepted."
+)
+FILED_TOAST = "Marked filed"

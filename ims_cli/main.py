@@ -78,6 +78,17 @@ def _store_commands(
     add.add_argument("--qrmp", action="store_true", help="files GSTR-3B quarterly (QRMP)")
     add.add_argument("--state-group", choices=["A", "B"], help="QRMP due date 22nd (A) or 24th (B)")
     add.add_argument("--owner", type=int, help="Telegram id of the first owner")
+    reminders = taxpayer_commands.add_parser(
+        "settings", help="show a GSTIN's reminder settings; with options, change them"
+    )
+    reminders.set_defaults(handler=store_commands.taxpayer_settings)
+    subs.append(reminders)
+    reminders.add_argument("--gstin", required=True)
+    reminders.add_argument("--remind-2b", help="days before GSTR-2B, e.g. 3,1 (1-10 each)")
+    reminders.add_argument("--remind-3b", help="days before the GSTR-3B due date, e.g. 2 (0-10)")
+    reminders.add_argument("--reminder-time", help="HH:MM IST (default 10:00)")
+    reminders.add_argument("--quiet", help="quiet hours HH:MM-HH:MM IST, e.g. 21:00-08:00, or off")
+    reminders.add_argument("--pending-warn", help="days before a Pending window ends (1-30)")
 
     inbox = command("inbox", store_commands.inbox, "a page of a GSTIN's records")
     _filters(inbox)

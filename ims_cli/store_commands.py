@@ -21,6 +21,12 @@ from storage.acting import act_on_record, find_record_id
 from storage.bulk import apply_bulk, preview_bulk
 from storage.closing import mark_gstr3b_filed
 from storage.db import make_engine, transaction, upgrade_schema
+from storage.deadline_settings import (
+    DeadlineSettings,
+    change_settings,
+    clock_text,
+    read_settings,
+)
 from storage.deadlines import run_due_work
 from storage.filters import RecordFilter
 from storage.models import Channel
@@ -88,6 +94,38 @@ def taxpayer_add(args: argparse.Namespace, settings: Settings) -> Result:
         }
     owner = f" with owner {args.owner}" if args.owner else ""
     return result, f"Registered {taxpayer.gstin} ({taxpayer.legal_name}), {frequency.value}{owner}."
+
+
+def taxpayer_settings(args: argparse.Namespace, settings: Settings) -> Result:
+    """Show a GSTIN's reminder settings; with options, change them first."""
+    changes = {
+        "remind_2b": args.remind_2b,
+        "remind_3b": args.remind_3b,
+        "reminder_time": args.reminder_time,
+        "quiet": args.quiet,
+        "pending_warn": args.pending_warn,
+    }
+    with transaction(open_store(settings)) as session:
+        if any(value is not None for value in changes.values()):
+            current = change_settings(
+                session, actor=CLI, gstin=args.gstin, now=datetime.now(UTC), **changes
+            )
+        else:
+            current = read_settings(session, actor=CLI, gstin=args.gstin)
+    gstin = args.gstin.strip().upper()
+    return {"gstin": gstin, **current.as_json()}, settings_text(gstin, current)
+
+
+def settings_text(gstin: str, current: DeadlineSettings) -> str:
+    """The reminder settings of a GSTIN, for people."""
+    days_2b = ", ".join(str(days) for days in current.remind_2b_days)
+    quiet = f"{current.quiet_text} IST" if current.quiet_hours else "off"
+    return (
+        f"{gstin}: reminders at {clock_text(current.reminder_time)} IST, "
+        f"{days_2b} days before GSTR-2B and {current.remind_3b_days} days before the GSTR-3B "
+        f"due date; Pending windows warned {current.pending_warn_days} days before they end; "
+        f"quiet hours {quiet}."
+    )
 
 
 def record_filter(args: argparse.Namespace) -> RecordFilter:
@@ -336,11 +374,12 @@ def tick(args: argparse.Namespace, settings: Settings) -> Result:
             for c in done.closed
         ],
         "reminders": done.reminders,
+        "digests": done.digests,
     }
     lines = [
         f"{c.gstin}: closed {c.period.label}, {c.count} records deemed accepted "
         f"(tax {format_inr(Decimal(c.tax_paise) / 100)})."
         for c in done.closed
     ]
-    lines.append(f"{done.reminders} reminder messages queued.")
+    lines.append(f"{done.reminders} reminder messages and {done.digests} daily digests queued.")
     return result, "\n".join(lines)

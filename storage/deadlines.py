@@ -12,21 +12,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
-from ims_domain.actions import pending_deadline
-from ims_domain.periods import IST, PeriodError, ReturnPeriod
+from ims_domain.periods import IST, FinancialYear, PeriodError, ReturnPeriod
 from ims_domain.periods import tax_period_last_month as last_month_of
-from ims_domain.records import Action, is_specified
-from storage.acting import original_of
-from storage.closing import apply_deemed_acceptance
-from storage.convert import paise, period_number, record_of
-from storage.eligibility import AMENDMENTS, CREDIT_NOTE, C, in_ims
-from storage.models import DueReminder, PeriodState, RecordRow, Role, Taxpayer
+from ims_domain.records import Action
+from storage.closing import apply_deemed_acceptance, closed_period_summary
+from storage.convert import paise, period_number
+from storage.daily_digest import digest_payload, subscribers
+from storage.deadline_settings import DeadlineSettings, settings_for
+from storage.eligibility import C, in_ims
+from storage.models import DueReminder, PeriodState, Role, Taxpayer
 from storage.outbox import enqueue, member_chats
+from storage.reminders import reminder_2b_payload, specified_pending_by_window
 from storage.rulebook import (
     RuleBook,
     frequency_of,
@@ -35,11 +36,7 @@ from storage.rulebook import (
     today_in_india,
 )
 
-# Defaults of issue 7; per-GSTIN settings are still to come.
-REMINDER_2B_OFFSETS_DAYS = (3, 1)  # days before the GSTR-2B generation date
-REMINDER_3B_OFFSET_DAYS = 2  # days before the GSTR-3B due date
-REMINDER_TIME = time(10, 0)  # IST
-QUIET_FROM, QUIET_UNTIL = time(21, 0), time(8, 0)  # IST
+# Offsets, reminder time and quiet hours are settings per GSTIN (storage.deadline_settings).
 LATE_AFTER = timedelta(hours=6)  # a reminder sent this long after its moment says it is late
 _LOOK_BACK_MONTHS = 4  # overrides may push a generation date beyond the month after the period
 _LOOK_AHEAD_MONTHS = 3  # the current quarter's last month, for QRMP
@@ -61,6 +58,7 @@ class TickResult:
 
     closed: list[ClosedPeriod] = field(default_factory=list)
     reminders: int = 0  # reminder messages queued
+    digests: int = 0  # daily digest messages queued
 
 
 def run_due_work(session: Session, *, now: datetime, rulebook: RuleBook) -> TickResult:
@@ -73,36 +71,19 @@ def run_due_work(session: Session, *, now: datetime, rulebook: RuleBook) -> Tick
         first = _first_record_period(session, taxpayer)
         if first is None:
             continue  # nothing imported yet: nothing to close or remind about
-        closed = _close_period(session, taxpayer, first=first, now=now, rulebook=rulebook)
-        if closed is not None:
-            result.closed.append(closed)
-        if in_quiet_hours(now):
-            # Reminders wait for 08:00 IST. The 1-day 2B reminder (due 10:00 on the 13th) is
-            # therefore never pushed past the generation date on the 14th: at worst 08:00 of the
-            # 14th is already past it, and then the reminder is moot and not sent.
+        result.closed += _close_periods(session, taxpayer, first=first, now=now, rulebook=rulebook)
+        settings = settings_for(session, taxpayer)
+        if settings.is_quiet(now):
+            # Reminders wait for the end of this GSTIN's quiet hours. A 2B reminder whose
+            # generation date has come meanwhile is moot and not sent.
             continue
-        result.reminders += _remind_2b(session, taxpayer, now=now, rulebook=rulebook)
-        result.reminders += _remind_3b(session, taxpayer, now=now, rulebook=rulebook)
-        result.reminders += _remind_pending_windows(session, taxpayer, now=now, rulebook=rulebook)
+        for remind in (_remind_2b, _remind_3b, _remind_pending_windows, _remind_s16_4):
+            result.reminders += remind(session, taxpayer, settings, now=now, rulebook=rulebook)
+        result.digests += _daily_digests(session, taxpayer, settings, now=now)
     return result
 
 
-def in_quiet_hours(now: datetime) -> bool:
-    """Whether `now` falls in the quiet hours (21:00-08:00 IST)."""
-    clock = now.astimezone(IST).time()
-    return clock >= QUIET_FROM or clock < QUIET_UNTIL
-
-
-def _quiet_end(now: datetime) -> datetime:
-    """`now`, or the end of the quiet hours it falls in (for messages that may wait)."""
-    if not in_quiet_hours(now):
-        return now
-    local = now.astimezone(IST)
-    day = local.date() if local.time() < QUIET_UNTIL else local.date() + timedelta(days=1)
-    return datetime.combine(day, QUIET_UNTIL, IST).astimezone(UTC)
-
-
-def _at_ist(day: date, clock: time = REMINDER_TIME) -> datetime:
+def _at_ist(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, IST).astimezone(UTC)
 
 
@@ -174,8 +155,11 @@ def _sums(
 # Period close (R2.3, R2.7)
 
 
-def _previous_filed(session: Session, taxpayer: Taxpayer, period: ReturnPeriod, first: int) -> bool:
-    """R2.7: the 2B of `period` comes only once the GSTR-3B of the tax period before is filed.
+def _released_at(
+    session: Session, taxpayer: Taxpayer, period: ReturnPeriod, first: int, scheduled: datetime
+) -> datetime | None:
+    """R2.7, E11: when the 2B of `period` comes: its `scheduled` moment, or the filing of the
+    GSTR-3B of the tax period before if later; None while that GSTR-3B is not filed.
 
     Lenient where the store cannot know: a previous period before the first one with records,
     or one with no PeriodState at all (nothing happened in it here), counts as filed.
@@ -183,58 +167,107 @@ def _previous_filed(session: Session, taxpayer: Taxpayer, period: ReturnPeriod, 
     frequency = frequency_of(taxpayer)
     previous = last_month_of(tax_period_months(period, frequency)[0].previous(), frequency)
     if (period_number(previous) or 0) < first:
-        return True
-    states = _states(session, taxpayer, previous)
-    return not states or all(state.gstr3b_filed_at is not None for state in states)
+        return scheduled
+    filed = [state.gstr3b_filed_at for state in _states(session, taxpayer, previous)]
+    if None in filed:
+        return None
+    return max([scheduled, *(_aware(moment) for moment in filed if moment is not None)])
 
 
-def _close_period(
+def _generated_months(session: Session, taxpayer: Taxpayer) -> set[int]:
+    query = orm_select(PeriodState.period).where(
+        PeriodState.taxpayer_id == taxpayer.id,
+        PeriodState.gstr2b_generated_at.is_not(None),  # type: ignore[union-attr]
+    )
+    return set(session.exec(query).all())
+
+
+def _close_periods(
     session: Session, taxpayer: Taxpayer, *, first: int, now: datetime, rulebook: RuleBook
-) -> ClosedPeriod | None:
-    assert taxpayer.id is not None
-    today = today_in_india(now)
+) -> list[ClosedPeriod]:
+    """R2.3: close every tax period whose GSTR-2B date has come and that is not closed yet,
+    oldest first. After downtime several close in one pass, each once (its own dedupe key).
+
+    R2.7: a period whose previous GSTR-3B is not filed is held back, and so is every later
+    one, even one whose own previous GSTR-3B is marked filed: the portal makes 2B(M) only after
+    3B(M-1), which needs 2B(M-1), so 2Bs come in order and deeming a later period's records
+    first would run ahead of the portal. Held periods close in order on the first pass after
+    that GSTR-3B is marked filed (/filed in the bot, `ims filed`); their summary counts as late
+    only when it comes long after that release.
+    """
     frequency = frequency_of(taxpayer)
-    latest = None
+    today = today_in_india(now)
+    generated = _generated_months(session, taxpayer)
+    closed: list[ClosedPeriod] = []
+    previous_release = datetime.min.replace(tzinfo=UTC)  # a 2B never comes before the one before
     try:
-        for period in _tax_periods(taxpayer, today):
-            if rulebook.calendar.gstr2b_generation_date(period, frequency) <= today:
-                latest = period
+        period = last_month_of(ReturnPeriod(first // 100, first % 100), frequency)
+        while (scheduled := rulebook.calendar.gstr2b_generation_date(period, frequency)) <= today:
+            months = {period_number(m) for m in tax_period_months(period, frequency)}
+            if not months & generated:
+                released = _released_at(
+                    session, taxpayer, period, first, _at_ist(scheduled, time(0, 0))
+                )
+                if released is None:
+                    break  # sequence lock (R2.7, E11)
+                released = previous_release = max(released, previous_release)
+                done = _close(
+                    session, taxpayer, period, released=released, now=now, rulebook=rulebook
+                )
+                if done is None:
+                    break  # another process is closing it, and goes on from there in order
+                closed.append(done)
+            period = last_month_of(period.next(), frequency)
     except PeriodError:  # the edge of the supported financial years
-        return None
-    if latest is None or (period_number(latest) or 0) < first:
-        return None
-    if any(state.gstr2b_generated_at is not None for state in _states(session, taxpayer, latest)):
-        return None
-    if not _previous_filed(session, taxpayer, latest, first):
-        return None  # sequence lock (R2.7, E11): generated when that GSTR-3B is filed
-    key = f"close:{taxpayer.id}:{latest.code}"
-    due_at = _at_ist(rulebook.calendar.gstr2b_generation_date(latest, frequency), time(0, 0))
-    if not _claim(session, taxpayer_id=taxpayer.id, kind="period_close", key=key, due_at=due_at):
+        pass
+    return closed
+
+
+def _close(
+    session: Session,
+    taxpayer: Taxpayer,
+    period: ReturnPeriod,
+    *,
+    released: datetime,
+    now: datetime,
+    rulebook: RuleBook,
+) -> ClosedPeriod | None:
+    """Deemed acceptance of one tax period, and a summary of its draft GSTR-2B for the owners."""
+    assert taxpayer.id is not None
+    key = f"close:{taxpayer.id}:{period.code}"
+    if not _claim(session, taxpayer_id=taxpayer.id, kind="period_close", key=key, due_at=released):
         return None
     deemed = apply_deemed_acceptance(
-        session, gstin=taxpayer.gstin, period=latest, rulebook=rulebook, now=now
+        session,
+        gstin=taxpayer.gstin,
+        period=period,
+        rulebook=rulebook,
+        now=now,
+        generation_day=today_in_india(released),
     )
     _done(session, key, now)
     tax_paise = paise(deemed.taxes.total)
-    payload = {
-        "gstin": taxpayer.gstin,
-        "name": taxpayer.trade_name or taxpayer.legal_name,
-        "period": latest.code,
-        "count": deemed.count,
-        "tax_paise": tax_paise,
-    }
-    owners = member_chats(
-        session, taxpayer_id=taxpayer.id, kind="period_closed", roles=frozenset({Role.OWNER})
-    )
-    # The close happens at midnight; its summary waits for the end of the quiet hours. A period
-    # without any record of this GSTIN is closed silently.
-    if _sums(session, taxpayer, latest)[0]:
+    # A period without any record of this GSTIN is closed silently.
+    if _sums(session, taxpayer, period)[0]:
+        payload = {
+            "gstin": taxpayer.gstin,
+            "name": taxpayer.trade_name or taxpayer.legal_name,
+            "period": period.code,
+            "count": deemed.count,
+            "tax_paise": tax_paise,
+            "late": now - released > LATE_AFTER,
+            **closed_period_summary(session, gstin=taxpayer.gstin, period=period),
+        }
+        owners = member_chats(
+            session, taxpayer_id=taxpayer.id, kind="period_closed", roles=frozenset({Role.OWNER})
+        )
+        # The close happens at midnight; its summary waits for the end of the quiet hours.
         enqueue(
             session,
             messages=[(chat, "period_closed", payload, f"{key}:{chat}") for chat in owners],
-            now=_quiet_end(now),
+            now=settings_for(session, taxpayer).quiet_end(now),
         )
-    return ClosedPeriod(taxpayer.gstin, latest, deemed.count, tax_paise)
+    return ClosedPeriod(taxpayer.gstin, period, deemed.count, tax_paise)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,7 +289,14 @@ def _send(
     return len(chats)
 
 
-def _remind_2b(session: Session, taxpayer: Taxpayer, *, now: datetime, rulebook: RuleBook) -> int:
+def _remind_2b(
+    session: Session,
+    taxpayer: Taxpayer,
+    settings: DeadlineSettings,
+    *,
+    now: datetime,
+    rulebook: RuleBook,
+) -> int:
     """Before the next GSTR-2B: the no-action records it will deem accepted (R2.3, R2.8)."""
     assert taxpayer.id is not None
     today = today_in_india(now)
@@ -273,41 +313,49 @@ def _remind_2b(session: Session, taxpayer: Taxpayer, *, now: datetime, rulebook:
         return 0
     period, generation = found
     # After downtime several offsets may be overdue: only the latest goes out (marked late),
-    # the earlier ones are claimed as superseded so they never go out afterwards.
+    # the earlier ones are claimed as superseded so they never go out afterwards. Offsets
+    # changed after a reminder went out never bring back one due before it.
+    key_prefix = f"remind2b:{taxpayer.id}:{period.code}:"
+    last = _last_claimed(session, taxpayer, kind="reminder_2b", key_prefix=key_prefix)
     due = [
-        (offset, _at_ist(generation - timedelta(days=offset)))
-        for offset in sorted(REMINDER_2B_OFFSETS_DAYS, reverse=True)
-        if _at_ist(generation - timedelta(days=offset)) <= now
+        (offset, moment)
+        for offset in settings.remind_2b_days
+        if (moment := settings.at(generation - timedelta(days=offset))) <= now
+        and (last is None or moment > last)
     ]
     sent = 0
     for index, (offset, moment) in enumerate(due):
-        key = f"remind2b:{taxpayer.id}:{period.code}:{offset}"
+        key = f"{key_prefix}{offset}"
         if not _claim(session, taxpayer_id=taxpayer.id, kind="reminder_2b", key=key, due_at=moment):
             continue
         _done(session, key, now)
         if index < len(due) - 1:
             continue  # superseded by a nearer reminder in this same pass
-        count, tax_paise = _sums(
-            session, taxpayer, period, C.action == Action.NO_ACTION.value, in_ims()
+        payload = reminder_2b_payload(
+            session,
+            taxpayer=taxpayer,
+            period=period,
+            generation=generation,
+            today=today,
+            late=now - moment > LATE_AFTER,
         )
-        if count == 0:
+        if payload is None:
             continue  # nothing would be deemed: no message (the claim still stands)
-        payload = {
-            "gstin": taxpayer.gstin,
-            "name": taxpayer.trade_name or taxpayer.legal_name,
-            "period": period.code,
-            "generation_date": generation.isoformat(),
-            "days_left": (generation - today).days,
-            "count": count,
-            "tax_paise": tax_paise,
-            "late": now - moment > LATE_AFTER,
-        }
         sent += _send(session, taxpayer, kind="reminder_2b", key=key, payload=payload, now=now)
     return sent
 
 
-def _remind_3b(session: Session, taxpayer: Taxpayer, *, now: datetime, rulebook: RuleBook) -> int:
-    """Before the GSTR-3B due date: pending records, recompute needed (R2.5), not uploaded."""
+def _remind_3b(
+    session: Session,
+    taxpayer: Taxpayer,
+    settings: DeadlineSettings,
+    *,
+    now: datetime,
+    rulebook: RuleBook,
+) -> int:
+    """Before the GSTR-3B due date: pending records, recompute needed (R2.5), not uploaded.
+
+    One reminder per tax period, whatever its offset: a changed offset never sends it again."""
     assert taxpayer.id is not None
     today = today_in_india(now)
     frequency = frequency_of(taxpayer)
@@ -318,7 +366,7 @@ def _remind_3b(session: Session, taxpayer: Taxpayer, *, now: datetime, rulebook:
             due = rulebook.calendar.gstr3b_due(period, frequency, group)
         except PeriodError:  # a QRMP recipient without a state group: no due date known
             return sent
-        moment = _at_ist(due - timedelta(days=REMINDER_3B_OFFSET_DAYS))
+        moment = settings.at(due - timedelta(days=settings.remind_3b_days))
         if not moment <= now or today > due:
             continue
         states = _states(session, taxpayer, period)
@@ -355,44 +403,30 @@ def _remind_3b(session: Session, taxpayer: Taxpayer, *, now: datetime, rulebook:
     return sent
 
 
-PENDING_WINDOW_WARN_DAYS = 5  # warn when a specified record's Pending window ends this soon
-
-
 def _remind_pending_windows(
-    session: Session, taxpayer: Taxpayer, *, now: datetime, rulebook: RuleBook
+    session: Session,
+    taxpayer: Taxpayer,
+    settings: DeadlineSettings,
+    *,
+    now: datetime,
+    rulebook: RuleBook,
 ) -> int:
-    """R3.4, R3.5: specified records kept Pending whose one-period window ends within five days,
-    one reminder per end date; afterwards they count as the OQ13 setting says."""
+    """R3.4, R3.5: specified records kept Pending whose one-period window ends within the
+    GSTIN's warning days (five by default), one reminder per end date; afterwards they count as
+    the OQ13 setting says."""
     assert taxpayer.id is not None
     today = today_in_india(now)
-    pending = session.execute(
-        select(RecordRow).where(
-            C.taxpayer_id == taxpayer.id,
-            C.action == Action.PENDING.value,
-            C.kind.in_([CREDIT_NOTE, *AMENDMENTS]),
-        )
-    ).scalars()
-    ending: dict[date, list[RecordRow]] = {}
-    for row in pending:
-        record = record_of(row, taxpayer.gstin)
-        original = original_of(session, taxpayer=taxpayer, record=record)
-        if not is_specified(record, original):
-            continue
-        context = rulebook.context(
-            taxpayer,
-            now=now,
-            current_action=Action.PENDING,
-            gstr3b_filed=False,
-            gstr2b_generated=False,
-            original=original,
-        )
-        deadline = pending_deadline(record, context)
-        if deadline is not None and 0 <= (deadline - today).days <= PENDING_WINDOW_WARN_DAYS:
-            ending.setdefault(deadline, []).append(row)
+    ending = {
+        deadline: rows
+        for deadline, rows in specified_pending_by_window(
+            session, taxpayer=taxpayer, now=now, rulebook=rulebook
+        ).items()
+        if 0 <= (deadline - today).days <= settings.pending_warn_days
+    }
     sent = 0
     for deadline, rows in sorted(ending.items()):
         key = f"pendwin:{taxpayer.id}:{deadline.isoformat()}"
-        moment = _at_ist(deadline - timedelta(days=PENDING_WINDOW_WARN_DAYS))
+        moment = settings.at(deadline - timedelta(days=settings.pending_warn_days))
         if not _claim(
             session, taxpayer_id=taxpayer.id, kind="reminder_pending", key=key, due_at=moment
         ):
@@ -411,3 +445,118 @@ def _remind_pending_windows(
         }
         sent += _send(session, taxpayer, kind="reminder_pending", key=key, payload=payload, now=now)
     return sent
+
+
+def _remind_s16_4(
+    session: Session,
+    taxpayer: Taxpayer,
+    settings: DeadlineSettings,
+    *,
+    now: datetime,
+    rulebook: RuleBook,
+) -> int:
+    """R3.1, OQ3: records still without action or Pending whose s.16(4) limit comes within the
+    warning days (itc.s16_4_warn_days), one reminder per limit date; nothing is done to them."""
+    assert taxpayer.id is not None
+    today = today_in_india(now)
+    warn = timedelta(days=rulebook.settings.s16_4_warn_days)
+    undecided = (
+        C.taxpayer_id == taxpayer.id,
+        C.action.in_([Action.NO_ACTION.value, Action.PENDING.value]),
+        in_ims(),
+    )
+    tax = C.igst_paise + C.cgst_paise + C.sgst_paise + C.cess_paise
+    per_year = session.execute(
+        select(
+            C.financial_year,
+            func.count(),
+            func.sum(case((C.action == Action.PENDING.value, 1), else_=0)),
+            func.sum(tax),
+        )
+        .where(*undecided)
+        .group_by(C.financial_year)
+    ).all()
+    near: dict[date, list[tuple[str, int, int, int]]] = {}
+    for year, count, pending, tax_paise in per_year:
+        try:
+            limit = rulebook.calendar.s16_4_limit(FinancialYear.parse(year).first_day)
+        except PeriodError:  # a financial year outside the supported range
+            continue
+        if today <= limit and settings.at(limit - warn) <= now:
+            near.setdefault(limit, []).append((year, int(count), int(pending), int(tax_paise or 0)))
+    sent = 0
+    for limit, years in sorted(near.items()):
+        key = f"s164:{taxpayer.id}:{limit.isoformat()}"
+        moment = settings.at(limit - warn)
+        if not _claim(
+            session, taxpayer_id=taxpayer.id, kind="reminder_s16_4", key=key, due_at=moment
+        ):
+            continue
+        _done(session, key, now)
+        payload = {
+            "gstin": taxpayer.gstin,
+            "name": taxpayer.trade_name or taxpayer.legal_name,
+            "limit": limit.isoformat(),
+            "days_left": (limit - today).days,
+            "financial_years": [year for year, *_ in years],
+            "count": sum(count for _, count, _, _ in years),
+            "pending": sum(pending for _, _, pending, _ in years),
+            "tax_paise": sum(tax_paise for *_, tax_paise in years),
+        }
+        sent += _send(session, taxpayer, kind="reminder_s16_4", key=key, payload=payload, now=now)
+    return sent
+
+
+# ---------------------------------------------------------------------------------------------
+# Daily digest
+
+
+def _daily_digests(
+    session: Session, taxpayer: Taxpayer, settings: DeadlineSettings, *, now: datetime
+) -> int:
+    """Once a day, at the reminder time, each member who asked for it gets the records that
+    arrived since their previous digest of this GSTIN; after downtime one digest for the gap."""
+    assert taxpayer.id is not None
+    today = today_in_india(now)
+    moment = settings.at(today)
+    if now < moment:
+        return 0
+    sent = 0
+    for user_id, switched_on in subscribers(session, taxpayer):
+        key_prefix = f"daily:{taxpayer.id}:{user_id}:"
+        previous = _last_claimed(
+            session, taxpayer, kind="daily_digest", key_prefix=key_prefix, done=True
+        )
+        key = f"{key_prefix}{today.isoformat()}"
+        if not _claim(
+            session, taxpayer_id=taxpayer.id, kind="daily_digest", key=key, due_at=moment
+        ):
+            continue
+        _done(session, key, now)
+        since = max(switched_on, previous) if previous is not None else switched_on
+        payload = digest_payload(session, taxpayer, since=since, until=now)
+        if payload is None:
+            continue  # nothing new: no message (the day is claimed all the same)
+        enqueue(session, messages=[(user_id, "daily_digest", payload, key)], now=now)
+        sent += 1
+    return sent
+
+
+def _last_claimed(
+    session: Session, taxpayer: Taxpayer, *, kind: str, key_prefix: str, done: bool = False
+) -> datetime | None:
+    """The latest due moment (or, with `done`, completion) among claims whose key starts so."""
+    claims = DueReminder.__table__.c  # type: ignore[attr-defined]
+    value = session.execute(
+        select(func.max(claims.done_at if done else claims.due_at)).where(
+            claims.taxpayer_id == taxpayer.id,
+            claims.kind == kind,
+            claims.dedupe_key.startswith(key_prefix, autoescape=True),
+        )
+    ).scalar()
+    return _aware(value) if value is not None else None
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored moment as aware UTC (SQLite may hand it back naive)."""
+    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_
 
-from ims_domain.periods import ReturnPeriod
+from ims_domain.periods import Quarter, ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.convert import paise, period_number
 from storage.models import records_table
@@ -26,6 +26,7 @@ class RecordFilter:
     date_from: date | None = None
     date_to: date | None = None
     period: ReturnPeriod | None = None  # the 2B month the record counts in
+    quarter: Quarter | None = None  # the three 2B months of a QRMP recipient's tax period
     status: Action | None = None
     min_value: Decimal | None = None  # document value, rupees
     max_value: Decimal | None = None
@@ -46,6 +47,9 @@ class RecordFilter:
             conditions.append(c.document_date <= self.date_to)
         if self.period:
             conditions.append(c.counts_in_period == period_number(self.period))
+        if self.quarter:
+            months = [period_number(month) for month in self.quarter.months]
+            conditions.append(c.counts_in_period.in_(months))
         if self.status:
             conditions.append(c.action == self.status.value)
         if self.min_value is not None:
@@ -69,6 +73,8 @@ class RecordFilter:
                 out[key] = [getattr(v, "value", v) for v in value]
             elif isinstance(value, ReturnPeriod):
                 out[key] = value.code
+            elif isinstance(value, Quarter):
+                out[key] = value.last_month.code
             else:
                 out[key] = getattr(value, "value", str(value))
         return out

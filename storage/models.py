@@ -7,7 +7,7 @@ optimistic concurrency; the action log is append-only.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -60,6 +60,8 @@ class User(SQLModel, table=True):
     active_taxpayer_id: int | None = Field(default=None, foreign_key="taxpayer.id")
     # Set when Telegram says the user blocked the bot; nothing more is sent until they return.
     blocked_at: datetime | None = None
+    # Since when the user gets the daily digest of new records (None: off, the default).
+    daily_digest_since: datetime | None = None
     created_at: datetime
 
 
@@ -317,6 +319,22 @@ class PeriodState(SQLModel, table=True):
     gstr2b_generated_at: datetime | None = None
     changed_after_generation: bool = False
     gstr3b_filed_at: datetime | None = None
+
+
+class DeadlineSettingsRow(SQLModel, table=True):
+    """A GSTIN's reminder settings (storage.deadline_settings); no row means the defaults."""
+
+    __tablename__ = "deadline_settings"
+
+    taxpayer_id: int = Field(foreign_key="taxpayer.id", primary_key=True)
+    remind_2b_days: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    remind_3b_days: int
+    reminder_time: time  # IST
+    quiet_from: time | None = None  # IST; both None: no quiet hours
+    quiet_until: time | None = None
+    pending_warn_days: int
+    updated_by: int | None = Field(default=None, sa_column=Column(BigInteger))
+    updated_at: datetime
 
 
 class DueReminder(SQLModel, table=True):

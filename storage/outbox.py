@@ -13,10 +13,12 @@ from storage.models import GroupBinding, Membership, Mute, Outbox, Role
 
 def enqueue(
     session: Session, *, messages: list[tuple[int, str, dict[str, Any], str]], now: datetime
-) -> None:
-    """Queue (chat id, kind, payload, dedupe key) messages; a dedupe key seen before is skipped."""
+) -> int:
+    """Queue (chat id, kind, payload, dedupe key) messages; a dedupe key seen before is skipped.
+
+    Returns how many were queued (the others had been already)."""
     if not messages:
-        return
+        return 0
     rows = [
         {
             "chat_id": chat_id,
@@ -32,7 +34,7 @@ def enqueue(
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(Outbox).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.execute(statement, rows)
+    return len(session.execute(statement.returning(Outbox.id), rows).all())
 
 
 def member_chats(

@@ -221,7 +221,7 @@ MUTABLE_KINDS = {
     "digest": ("digest",),
     "supplier_alert": ("supplier_alert", "supplier_view_alert"),
     "team": ("team_bulk", "team_undo"),
-    "reminders": ("reminder_2b", "reminder_3b", "reminder_pending"),
+    "reminders": ("reminder_2b", "reminder_3b", "reminder_pending", "reminder_s16_4"),
 }
 
 

@@ -17,7 +17,8 @@ from ims_domain.periods import IST, ReturnPeriod
 from storage.access import Actor
 from storage.closing import mark_gstr3b_filed
 from storage.db import transaction
-from storage.deadlines import TickResult, in_quiet_hours, run_due_work
+from storage.deadline_settings import DEFAULTS
+from storage.deadlines import TickResult, run_due_work
 from storage.models import ActionLog, Outbox, RecordRow
 from storage.rulebook import RuleBook
 from tests.builders import RECIPIENT
@@ -74,11 +75,11 @@ def team(engine: Engine) -> Engine:
     return engine
 
 
-def test_quiet_hours_are_21_to_8_ist() -> None:
-    assert in_quiet_hours(ist(11, 21))
-    assert in_quiet_hours(ist(12, 7, 59))
-    assert not in_quiet_hours(ist(12, 8))
-    assert not in_quiet_hours(ist(11, 20, 59))
+def test_quiet_hours_are_21_to_8_ist_by_default() -> None:
+    assert DEFAULTS.is_quiet(ist(11, 21))
+    assert DEFAULTS.is_quiet(ist(12, 7, 59))
+    assert not DEFAULTS.is_quiet(ist(12, 8))
+    assert not DEFAULTS.is_quiet(ist(11, 20, 59))
 
 
 def test_R2_3_a_month_of_hourly_ticks_reminds_once_and_closes_once(team: Engine) -> None:
@@ -227,6 +228,7 @@ def test_ims_tick_runs_one_pass_at_a_given_moment(
         "now": "2025-11-14T10:00:00+05:30",
         "closed": [],
         "reminders": 0,
+        "digests": 0,
     }
     assert main(["tick", "--now", "soon"]) == 2
 
@@ -247,7 +249,10 @@ def test_deadline_messages_render() -> None:
     )
     assert text.startswith("3 days to GSTR-2B for Oct-2025 (14-Nov-2025)")
     assert "37 documents with ₹4,12,300.00 ITC" in text and "Acme &amp; Co" in text
-    assert markup is None
+    assert markup is not None
+    assert [[b.callback_data for b in row] for row in markup.inline_keyboard] == [
+        [f"v1:rv:{RECIPIENT}:N:102025:*", f"v1:rt:{RECIPIENT}:102025"]
+    ]
     text, _ = render(
         "reminder_3b",
         {

@@ -1,0 +1,192 @@
+"""What reminders speak of, shared by the due work and the buttons on them (issue 7).
+
+The GSTR-2B reminder's content, the specified records kept Pending by the day their window ends
+(R3.4), and "Remind me tomorrow", which queues the reminder again to one chat through the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ims_domain.actions import pending_deadline
+from ims_domain.periods import IST, ReturnPeriod
+from ims_domain.periods import tax_period_last_month as last_month_of
+from ims_domain.records import Action, is_specified
+from storage.access import Actor, taxpayer_for
+from storage.acting import original_of
+from storage.convert import period_number, record_of
+from storage.deadline_settings import settings_for
+from storage.eligibility import AMENDMENTS, CREDIT_NOTE, C, in_ims
+from storage.errors import AccessDenied
+from storage.models import GroupBinding, PeriodState, RecordRow, Taxpayer
+from storage.outbox import enqueue
+from storage.rulebook import RuleBook, frequency_of, tax_period_months, today_in_india
+
+
+def reminder_2b_payload(
+    session: Session,
+    *,
+    taxpayer: Taxpayer,
+    period: ReturnPeriod,
+    generation: date,
+    today: date,
+    late: bool,
+) -> dict[str, Any] | None:
+    """The GSTR-2B reminder of a tax period: its records still without action, which the 2B
+    will deem accepted (R2.3); None when there are none."""
+    months = [period_number(m) for m in tax_period_months(period, frequency_of(taxpayer))]
+    count, tax = session.execute(
+        select(
+            func.count(), func.sum(C.igst_paise + C.cgst_paise + C.sgst_paise + C.cess_paise)
+        ).where(
+            C.taxpayer_id == taxpayer.id,
+            C.counts_in_period.in_(months),
+            C.action == Action.NO_ACTION.value,
+            in_ims(),
+        )
+    ).one()
+    if not count:
+        return None
+    return {
+        "gstin": taxpayer.gstin,
+        "name": taxpayer.trade_name or taxpayer.legal_name,
+        "period": period.code,
+        "generation_date": generation.isoformat(),
+        "days_left": (generation - today).days,
+        "count": int(count),
+        "tax_paise": int(tax or 0),  # PostgreSQL sums BIGINT as NUMERIC
+        "late": late,
+    }
+
+
+def specified_pending_by_window(
+    session: Session, *, taxpayer: Taxpayer, now: datetime, rulebook: RuleBook
+) -> dict[date, list[RecordRow]]:
+    """R3.3, R3.4: a GSTIN's specified records kept Pending, by the day their window ends."""
+    pending = session.execute(
+        select(RecordRow).where(
+            C.taxpayer_id == taxpayer.id,
+            C.action == Action.PENDING.value,
+            C.kind.in_([CREDIT_NOTE, *AMENDMENTS]),
+        )
+    ).scalars()
+    ending: dict[date, list[RecordRow]] = {}
+    for row in pending:
+        record = record_of(row, taxpayer.gstin)
+        original = original_of(session, taxpayer=taxpayer, record=record)
+        if not is_specified(record, original):
+            continue
+        context = rulebook.context(
+            taxpayer,
+            now=now,
+            current_action=Action.PENDING,
+            gstr3b_filed=False,
+            gstr2b_generated=False,
+            original=original,
+        )
+        deadline = pending_deadline(record, context)
+        if deadline is not None:
+            ending.setdefault(deadline, []).append(row)
+    return ending
+
+
+def pending_window_records(
+    session: Session,
+    *,
+    actor: Actor,
+    gstin: str,
+    window_end: date,
+    now: datetime,
+    rulebook: RuleBook,
+) -> tuple[int, ...]:
+    """The ids of a GSTIN's specified records kept Pending until `window_end` (R3.4)."""
+    taxpayer = taxpayer_for(session, actor=actor, gstin=gstin)
+    rows = specified_pending_by_window(session, taxpayer=taxpayer, now=now, rulebook=rulebook)
+    return tuple(sorted(row.id for row in rows.get(window_end, []) if row.id is not None))
+
+
+def _is_generated(session: Session, *, taxpayer: Taxpayer, period: ReturnPeriod) -> bool:
+    """Whether the GSTR-2B of the tax period containing `period` is generated here (R2.3)."""
+    months = [period_number(m) for m in tax_period_months(period, frequency_of(taxpayer))]
+    found = session.execute(
+        select(PeriodState.id).where(  # type: ignore[call-overload]
+            PeriodState.taxpayer_id == taxpayer.id,
+            PeriodState.period.in_(months),  # type: ignore[attr-defined]
+            PeriodState.gstr2b_generated_at.is_not(None),  # type: ignore[union-attr]
+        )
+    ).first()
+    return found is not None
+
+
+class Snoozed(StrEnum):
+    """What "Remind me tomorrow" did."""
+
+    QUEUED = "queued"
+    ALREADY = "already"  # this message was snoozed before
+    TOO_LATE = "too_late"  # the GSTR-2B is generated by tomorrow
+    NOTHING_LEFT = "nothing_left"  # every record of the period has an action now
+
+
+@dataclass(frozen=True)
+class Snooze:
+    """The outcome of a snooze, with the moment it goes out and the 2B generation date."""
+
+    outcome: Snoozed
+    at: datetime
+    generation: date
+
+
+def snooze_2b_reminder(
+    session: Session,
+    *,
+    actor: Actor,
+    gstin: str,
+    period: ReturnPeriod,
+    chat_id: int,
+    message_id: int,
+    clock: time,
+    now: datetime,
+    rulebook: RuleBook,
+) -> Snooze:
+    """Queue the GSTR-2B reminder of `period` again to one chat, tomorrow at `clock` (IST).
+
+    Members only, to their own chat or a group bound to the GSTIN. Keyed by the tapped
+    message, so a second tap on it queues nothing more. Its
+    counts are those of now, its days left those of tomorrow. Not queued when the 2B is
+    generated by then (the records are deemed accepted at midnight, R2.3), nor when no record
+    of the period is left without action.
+    """
+    taxpayer = taxpayer_for(session, actor=actor, gstin=gstin)
+    bound = select(GroupBinding.id).where(  # type: ignore[call-overload]
+        GroupBinding.chat_id == chat_id, GroupBinding.taxpayer_id == taxpayer.id
+    )
+    if chat_id != actor.user_id and session.execute(bound).first() is None:
+        raise AccessDenied(f"This chat does not get the reminders of {taxpayer.gstin}.")
+    frequency = frequency_of(taxpayer)
+    period = last_month_of(period, frequency)
+    generation = rulebook.calendar.gstr2b_generation_date(period, frequency)
+    tomorrow = today_in_india(now) + timedelta(days=1)
+    at = settings_for(session, taxpayer).quiet_end(
+        datetime.combine(tomorrow, clock, IST).astimezone(UTC)
+    )
+    if _is_generated(session, taxpayer=taxpayer, period=period) or today_in_india(at) >= generation:
+        return Snooze(Snoozed.TOO_LATE, at, generation)
+    payload = reminder_2b_payload(
+        session,
+        taxpayer=taxpayer,
+        period=period,
+        generation=generation,
+        today=today_in_india(at),
+        late=False,
+    )
+    if payload is None:
+        return Snooze(Snoozed.NOTHING_LEFT, at, generation)
+    key = f"snooze2b:{chat_id}:{message_id}"
+    queued = enqueue(session, messages=[(chat_id, "reminder_2b", payload, key)], now=at)
+    return Snooze(Snoozed.QUEUED if queued else Snoozed.ALREADY, at, generation)
