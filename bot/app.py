@@ -31,7 +31,6 @@ from storage.settings import Settings
 from storage.taxpayers import ensure_user
 
 log = logging.getLogger(__name__)
-DEADLINES_INTERVAL_SECONDS = 300
 
 TapHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, Callback], Awaitable[str]]
 TAPS: dict[str, TapHandler] = {
@@ -170,8 +169,10 @@ def build_application(
     application.job_queue.run_repeating(
         notifications.send_due, interval=settings.outbox_interval_seconds, first=0.5
     )
-    # Likewise for deadlines: period close and reminders are claimed in the database (issue 7).
-    application.job_queue.run_repeating(
-        notifications.run_deadlines, interval=DEADLINES_INTERVAL_SECONDS, first=5
-    )
+    # Likewise for deadlines: period close and reminders are claimed in the database (issue 7),
+    # so this job, `ims tick` and a second bot process never do the same work twice.
+    if settings.deadlines_interval_seconds:
+        application.job_queue.run_repeating(
+            notifications.run_deadlines, interval=settings.deadlines_interval_seconds, first=5
+        )
     return application

@@ -20,8 +20,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import encode
 from bot.deps import deps_of
-from bot.lists import ListSpec
-from bot.reminders import reminder_buttons
+from bot.reminders import reminder_buttons, review_button
 from bot.store import in_store
 from ims_domain.money import TaxAmounts
 from ims_domain.periods import ReturnPeriod
@@ -70,11 +69,12 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
             lines.append(texts.DIGEST_SUPPLIERS.format(count=suppliers, top=top, more=more))
         if payload["reset"]:
             lines.append(texts.DIGEST_RESET.format(count=payload["reset"]))
-        # Opens exactly the records this upload brought (at most three taps to an action).
-        these = ListSpec(scope=str(payload["batch_id"]))
-        review = InlineKeyboardButton(
+        # Opens exactly the records this upload brought (at most three taps to an action), of
+        # the recipient it names, whichever GSTIN the member was working on.
+        review = review_button(
             texts.BUTTON_REVIEW_NEW.format(count=payload["new"] + payload["changed"]),
-            callback_data=encode("ls", *these.args(), "-"),
+            gstin=payload["recipient_gstin"],
+            scope=str(payload["batch_id"]),
         )
         return "\n".join(lines), InlineKeyboardMarkup([[review]])
     if kind == "supplier_alert":

@@ -38,19 +38,28 @@ def reminder_buttons(kind: str, payload: dict[str, Any]) -> InlineKeyboardMarkup
     row = []
     if kind == "reminder_2b":
         row = [
-            _button(texts.BUTTON_REVIEW_THEM, "rv", gstin, "N", payload["period"], ANY),
+            review_button(
+                texts.BUTTON_REVIEW_THEM, gstin=gstin, status="N", period=payload["period"]
+            ),
             _button(texts.BUTTON_REMIND_TOMORROW, "rt", gstin, payload["period"]),
         ]
     elif kind == "reminder_3b":
         if payload["pending"]:
             label = texts.BUTTON_PENDING_COUNT.format(count=payload["pending"])
-            row.append(_button(label, "rv", gstin, "P", payload["period"], ANY))
+            row.append(review_button(label, gstin=gstin, status="P", period=payload["period"]))
         if payload["not_uploaded"]:
             row.append(_button(texts.BUTTON_EXPORT, "xp", gstin))
     elif kind == "reminder_pending":
         window = window_code(date.fromisoformat(payload["deadline"]))
-        row = [_button(texts.BUTTON_REVIEW_THEM, "rv", gstin, "P", ANY, window)]
+        row = [review_button(texts.BUTTON_REVIEW_THEM, gstin=gstin, status="P", scope=window)]
     return InlineKeyboardMarkup([row]) if row else None
+
+
+def review_button(
+    label: str, *, gstin: str, status: str = ANY, period: str = ANY, scope: str = ANY
+) -> InlineKeyboardButton:
+    """A button opening a list of `gstin`'s records (on_review), switching to it if need be."""
+    return _button(label, "rv", gstin, status, period, scope)
 
 
 def _button(label: str, verb: str, *args: object) -> InlineKeyboardButton:

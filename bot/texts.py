@@ -417,7 +417,7 @@ BUTTON_REMIND_TOMORROW = "Remind me tomorrow"
 BUTTON_PENDING_COUNT = "Pending ({count})"
 BUTTON_EXPORT = "Export for portal"
 OPEN_PRIVATELY = (
-    "Records are shown in a private chat only: open this reminder in your own chat with me."
+    "Records are shown in a private chat only: open this message in your own chat with me."
 )
 GSTIN_SWITCHED = "Now working on {name} ({gstin})"
 SNOOZED = "I will remind you again tomorrow, {day} at {time} IST."

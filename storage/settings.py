@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     undo_window_minutes: int = Field(default=10, ge=0)
     # How often the bot looks for notifications to send (seconds).
     outbox_interval_seconds: float = Field(default=2.0, gt=0)
+    # How often the bot runs the due work of the calendar (period close, reminders, digests);
+    # 0 runs none in the bot, for a deployment that runs `ims tick` from cron instead.
+    deadlines_interval_seconds: float = Field(default=300.0, ge=0)
     # Largest file accepted for import; Telegram lets a bot download at most 20 MB.
     max_file_mb: int = Field(default=20, ge=1)
     # TOML file of due dates extended by notification (see docs/due-date-overrides.example.toml).

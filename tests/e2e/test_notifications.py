@@ -17,6 +17,7 @@ from storage.outbox import enqueue
 from tests.builders import record
 from tests.e2e.conftest import Running
 from tests.e2e.test_bot import (
+    ADMIN,
     APPROVER,
     OWNER,
     VIEWER,
@@ -231,3 +232,25 @@ async def test_a_group_never_shows_records_and_ignores_chatter(bot: Running) -> 
         await users[OWNER].send("/help", chat=group)
         await bot.tg.wait_for(lambda n=n: group.messages()[n])
     assert len(group.messages()) == 3  # the chatter got no answer; each /help did
+
+
+async def test_a_digest_opens_its_own_gstin_while_another_is_being_worked_on(
+    bot: Running,
+) -> None:
+    """An accountant on two GSTINs: the digest of one opens its records, not the other's."""
+    users = await onboard(bot)
+    owner = users[OWNER]
+    other = "29AAGCB7383J1Z" + check_character("29AAGCB7383J1Z")
+    reply = await said(bot, users[ADMIN], f"/addgstin {other} {OWNER} Beta Stores")
+    assert "Registered <b>Beta Stores</b>" in (reply.text or "")
+    menu = await said(bot, owner, "/gstin")
+    await tapped(bot, owner, menu, f"Beta Stores · {other}")
+    await import_download(bot, users[APPROVER], invoices(2, prefix="ACME"))
+    digest = await bot.tg.wait_for(
+        lambda: next((m for m in owner.messages() if "brought 2 " in (m.text or "")), None)
+    )
+    toast = await tapped(bot, owner, digest, "Review these 2")
+    assert toast is not None and "Now working on Acme Traders" in toast
+    listing = bot.tg.message(OWNER, digest.message_id)
+    numbers = sorted(t for t in listing.button_texts if t.startswith("invoice"))
+    assert numbers == ["invoice ACME-0", "invoice ACME-1"]
