@@ -74,7 +74,7 @@ def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
     lines = [
         texts.DASHBOARD_HEAD.format(taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin)
     ]
-    if not board.totals:
+    if not board.totals and not board.outside_ims:
         return Screen("\n".join([*lines, texts.DASHBOARD_EMPTY]), [])
     upcoming = board.next_generation
     if upcoming:
@@ -104,7 +104,8 @@ def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
         for kind in RecordKind
         if board.count(kind=kind)
     ]
-    lines.append(texts.BY_KIND.format(kinds=" · ".join(kinds)))
+    if kinds:
+        lines.append(texts.BY_KIND.format(kinds=" · ".join(kinds)))
     if upcoming and upcoming.no_action_count:
         lines.append(
             texts.DASHBOARD_DEEMED.format(
@@ -115,6 +116,8 @@ def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
         )
     if board.pending_credit_notes:
         lines.append(texts.DASHBOARD_CREDIT.format(count=board.pending_credit_notes))
+    if board.outside_ims:
+        lines.append(texts.DASHBOARD_OUTSIDE.format(count=board.outside_ims))
     no_action = board.count(action=Action.NO_ACTION)
     buttons = [
         [

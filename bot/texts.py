@@ -127,6 +127,10 @@ DASHBOARD_NEXT_TODAY = "GSTR-2B for {period} is made today"
 DASHBOARD_LINE = "{icon} {status:<10} {count:>5}   tax {tax}"
 DASHBOARD_DEEMED = "→ {count} with tax {tax} will be deemed accepted on {day}"
 DASHBOARD_CREDIT = "Credit notes pending: {count}"
+DASHBOARD_OUTSIDE = (
+    "Outside IMS: {count} (reverse charge, ITC not available, or older imports): no action is"
+    " taken on them; they go to GSTR-2B as they are."
+)
 DASHBOARD_EMPTY = "No records yet. Send me an IMS download or a GSTR-2B file to start."
 BUTTON_REVIEW = "Review no action ({count})"
 BUTTON_STATUS = "{status} ({count})"

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_
 from ims_domain.periods import Quarter, ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.convert import paise, period_number
+from storage.eligibility import in_ims
 from storage.models import records_table
 
 COLUMNS = records_table().c
@@ -51,7 +52,9 @@ class RecordFilter:
             months = [period_number(month) for month in self.quarter.months]
             conditions.append(c.counts_in_period.in_(months))
         if self.status:
-            conditions.append(c.action == self.status.value)
+            # A state is an IMS state: documents outside IMS (R1.3, R1.5) stay "no action"
+            # forever and are never deemed; they are counted apart, not listed with these.
+            conditions.extend([c.action == self.status.value, in_ims()])
         if self.min_value is not None:
             conditions.append(c.value_paise >= paise(self.min_value))
         if self.max_value is not None:

@@ -20,6 +20,7 @@ from ims_domain.records import Action, RecordKind
 from storage.access import Actor, taxpayer_for
 from storage.acting import original_of
 from storage.convert import period_number, period_of, record_of, reduction_of, rupees, taxes_of
+from storage.eligibility import in_ims
 from storage.errors import InvalidInput
 from storage.filters import RecordFilter
 from storage.models import Channel, PeriodState, RecordRow, Taxpayer, User, records_table
@@ -220,9 +221,12 @@ class NextGeneration:
 class Dashboard:
     """A GSTIN's records counted per state and kind, and what the next 2B will deem accepted."""
 
-    totals: tuple[StatusKindTotals, ...]
+    totals: tuple[StatusKindTotals, ...]  # documents in IMS
     next_generation: NextGeneration | None
     pending_credit_notes: int
+    # Documents outside IMS (R1.3, R1.5: reverse charge, ITC not available, older imports):
+    # no action is taken on them; they go to GSTR-2B as they are.
+    outside_ims: int = 0
 
     def _matching(
         self, action: Action | None, kind: RecordKind | None
@@ -249,10 +253,12 @@ def dashboard(
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin)
     assert taxpayer.id is not None
     c = RECORDS.c
+    ims = in_ims()
     query = (
         select(
             c.action,
             c.kind,
+            ims,
             func.count(),
             func.sum(c.igst_paise),
             func.sum(c.cgst_paise),
@@ -260,14 +266,16 @@ def dashboard(
             func.sum(c.cess_paise),
         )
         .where(c.taxpayer_id == taxpayer.id)
-        .group_by(c.action, c.kind)
+        .group_by(c.action, c.kind, ims)
         .order_by(c.action, c.kind)
     )
+    rows = session.execute(query).all()
     totals = tuple(
         StatusKindTotals(
             Action(action), RecordKind(kind), int(count), _summed(igst, cgst, sgst, cess)
         )
-        for action, kind, count, igst, cgst, sgst, cess in session.execute(query)
+        for action, kind, inside, count, igst, cgst, sgst, cess in rows
+        if inside
     )
     pending_credit_notes = sum(
         t.count for t in totals if t.action is Action.PENDING and t.kind in CREDIT_NOTE_KINDS
@@ -276,6 +284,7 @@ def dashboard(
         totals=totals,
         next_generation=_next_generation(session, taxpayer=taxpayer, rulebook=rulebook, now=now),
         pending_credit_notes=pending_credit_notes,
+        outside_ims=sum(int(row[3]) for row in rows if not row[2]),
     )
 
 
@@ -323,6 +332,7 @@ def _next_generation(
             c.taxpayer_id == taxpayer.id,
             c.counts_in_period.in_(months),
             c.action == Action.NO_ACTION.value,
+            in_ims(),
         )
     ).one()
     return NextGeneration(

@@ -575,3 +575,24 @@ def test_a_quarterly_draft_holds_the_quarter(team: Engine) -> None:
         draft = gstr2b_draft(session, actor=CLI, gstin=RECIPIENT, period=NOV_2025)
     assert draft.period == ReturnPeriod(2025, 12)
     assert draft.itc_available == TaxAmounts.of(igst=3 * 1800 + 2 * 90)
+
+
+def test_R1_3_documents_outside_ims_are_counted_apart_and_never_listed_as_no_action(
+    team: Engine,
+) -> None:
+    """Reverse charge and ITC-unavailable documents take no action and are never deemed: the
+    dashboard counts them apart, and no state list or 'deemed on the 14th' figure holds them."""
+    outside = [
+        ReportedRecord(record(number="RCM-1", reverse_charge=True)),
+        ReportedRecord(record(number="NOITC-1", itc_unavailable=True)),
+    ]
+    do_import(team, [ReportedRecord(record(number="INV-1")), *outside])
+    with Session(team) as session:
+        board = dashboard(session, actor=CLI, gstin=RECIPIENT, rulebook=RuleBook(), now=NOW)
+    assert board.outside_ims == 2
+    assert board.count() == board.count(action=Action.NO_ACTION) == 1
+    assert board.next_generation is not None and board.next_generation.no_action_count == 1
+    listed = walk(team, RecordFilter(status=Action.NO_ACTION))
+    assert [item.number for item in listed] == ["INV-1"]
+    everything = walk(team)
+    assert sorted(item.number for item in everything) == ["INV-1", "NOITC-1", "RCM-1"]
