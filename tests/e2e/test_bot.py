@@ -7,10 +7,11 @@ import re
 
 from sqlmodel import Session, select
 
+from ims_domain.formats.gstr2b import write_gstr2b
 from ims_domain.formats.ims_writer import write_ims
-from ims_domain.records import RecordKind
+from ims_domain.records import RecordKind, ReportedRecord
 from storage.models import ActionLog, RecordRow
-from tests.builders import RECIPIENT
+from tests.builders import OCT_2025, RECIPIENT, record
 from tests.e2e.conftest import ADMIN, Running
 from tests.e2e.fake_telegram import BotMessage, FakeUser
 from tests.integration.store_helpers import invoices
@@ -274,3 +275,24 @@ async def test_R4_2_E8_partial_itc_reduction_with_a_remark(bot: Running) -> None
         100000,
         "claimed only 1,000",
     )
+
+
+async def test_R1_3_documents_outside_ims_are_shown_apart_on_the_dashboard(bot: Running) -> None:
+    """A GSTR-2B brings a reverse-charge invoice too: it is counted outside IMS, not as one
+    that will be deemed accepted, and the no-action list does not offer it."""
+    users = await onboard(bot)
+    priya = users[OWNER]
+    two_b = write_gstr2b(
+        [
+            ReportedRecord(record(number="INV-1", period=OCT_2025)),
+            ReportedRecord(record(number="RCM-1", period=OCT_2025, reverse_charge=True)),
+        ],
+        gstin=RECIPIENT,
+        period=OCT_2025,
+    )
+    await import_download(bot, priya, two_b)
+    board = await said(bot, priya, "/inbox")
+    assert "Outside IMS: 1 (reverse charge" in (board.text or "")
+    await tapped(bot, priya, board, "Review no action (1)")
+    listing = bot.tg.message(OWNER, board.message_id)
+    assert [t for t in listing.button_texts if t.startswith("invoice")] == ["invoice INV-1"]
