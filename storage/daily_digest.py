@@ -1,7 +1,8 @@
 """The daily digest of new records (issue 7): off by default, each user switches it for themselves.
 
-The scheduling (once a day per user and GSTIN, after downtime one digest for the gap) is in
-storage.deadlines; this module holds the switch and what a digest says.
+This module holds the switch, what a digest says and its due work: once a day per user and
+GSTIN, after downtime one digest for the gap, claimed once (storage.due_work) and called by
+storage.deadlines.run_due_work.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
+from storage.deadline_settings import DeadlineSettings
+from storage.due_work import claim, last_claimed, mark_done
 from storage.eligibility import C
 from storage.models import Membership, Taxpayer, User
+from storage.outbox import enqueue
+from storage.rulebook import today_in_india
 from storage.taxpayers import ensure_user
 
 TOP_SUPPLIERS = 5
@@ -80,3 +85,32 @@ def digest_payload(
         "by_supplier": [[gstin, name, int(n)] for gstin, name, n in suppliers[:TOP_SUPPLIERS]],
         "suppliers": len(suppliers),
     }
+
+
+def queue_daily_digests(
+    session: Session, taxpayer: Taxpayer, settings: DeadlineSettings, *, now: datetime
+) -> int:
+    """Once a day, at the reminder time, each member who asked for it gets the records that
+    arrived since their previous digest of this GSTIN; after downtime one digest for the gap."""
+    assert taxpayer.id is not None
+    today = today_in_india(now)
+    moment = settings.at(today)
+    if now < moment:
+        return 0
+    sent = 0
+    for user_id, switched_on in subscribers(session, taxpayer):
+        key_prefix = f"daily:{taxpayer.id}:{user_id}:"
+        previous = last_claimed(
+            session, taxpayer, kind="daily_digest", key_prefix=key_prefix, done=True
+        )
+        key = f"{key_prefix}{today.isoformat()}"
+        if not claim(session, taxpayer_id=taxpayer.id, kind="daily_digest", key=key, due_at=moment):
+            continue
+        mark_done(session, key, now)
+        since = max(switched_on, previous) if previous is not None else switched_on
+        payload = digest_payload(session, taxpayer, since=since, until=now)
+        if payload is None:
+            continue  # nothing new: no message (the day is claimed all the same)
+        enqueue(session, messages=[(user_id, "daily_digest", payload, key)], now=now)
+        sent += 1
+    return sent
