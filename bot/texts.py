@@ -360,8 +360,8 @@ REMINDER_PENDING = (
     "only until {day} ({days} days), tax {tax}. {after}"
 )
 PENDING_AFTER = {
-    "deemed_accept": "After that they count as accepted, with the full ITC reduction (R3.5).",
-    "keep_pending": "After that Pending is no longer allowed: accept or reject them (R3.5).",
+    "deemed_accept": "After that they count as accepted, with the full ITC reduction.",
+    "keep_pending": "After that Pending is no longer allowed: accept or reject them.",
 }
 
 
@@ -436,7 +436,7 @@ CLOSED_REJECTED = "{count} rejected: no ITC from them."
 CLOSED_PENDING = "{count} kept Pending (tax {tax}): left out of this GSTR-2B."
 FILED_CHOOSE = (
     "Which GSTR-3B of <b>{name}</b> ({gstin}) did you file? Marking it filed locks the accepted "
-    "and rejected records of that period here, as on the portal (R2.6)."
+    "and rejected records of that period here, as on the portal."
 )
 FILED_NOTHING = (
     "Nothing to mark for <b>{name}</b> ({gstin}): every GSTR-2B generated so far has its "
@@ -444,7 +444,7 @@ FILED_NOTHING = (
 )
 FILED_CONFIRM = (
     "Mark GSTR-3B for {period} as filed? {final} accepted and rejected documents become final "
-    "and can no longer be changed here (R2.6); {pending} kept Pending stay in IMS. This cannot "
+    "and can no longer be changed here; {pending} kept Pending stay in IMS. This cannot "
     "be undone in the bot."
 )
 BUTTON_FILED_YES = "Yes, it is filed"
@@ -453,7 +453,7 @@ FILED_DONE = (
     "Pending stay."
 )
 FILED_NEXT = (
-    "GSTR-2B for {period} is generated now (it waited for this GSTR-3B, R2.7): {count} "
+    "GSTR-2B for {period} is generated now (it waited for this GSTR-3B): {count} "
     "documents without action were deemed accepted."
 )
 FILED_TOAST = "Marked filed"

@@ -295,7 +295,7 @@ async def test_R2_6_R2_7_filed_asks_twice_marks_and_lets_the_next_2b_come(bot: R
     assert (done.text or "").splitlines() == [
         f"GSTR-3B for {first.label} is marked filed: 2 documents are final now, 0 kept "
         "Pending stay.",
-        f"GSTR-2B for {second.label} is generated now (it waited for this GSTR-3B, R2.7): 3 "
+        f"GSTR-2B for {second.label} is generated now (it waited for this GSTR-3B): 3 "
         "documents without action were deemed accepted.",
     ]
     assert filed_at(bot, first) is not None
