@@ -7,11 +7,11 @@ filter menu and its bulk actions all name the same records. Unknown codes raise 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from bot.callbacks import BadCallback, Callback
-from ims_domain.periods import PeriodError, ReturnPeriod
+from ims_domain.periods import FinancialYear, PeriodError, ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.filters import RecordFilter
 
@@ -19,6 +19,9 @@ ANY = "*"
 FIELDS = 6  # callback arguments a list takes
 QUARTER = "Q"  # period prefix: the QRMP quarter ending in that month
 WINDOW = "W"  # scope prefix: specified records whose Pending window ends that day (YYYYMMDD)
+ARRIVED = "S"  # scope prefix: records first stored after that moment (Unix milliseconds)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+YEAR = "Y"  # scope prefix: documents dated in the financial year starting that year (YYYY)
 STATUSES = {"N": Action.NO_ACTION, "P": Action.PENDING, "A": Action.ACCEPT, "R": Action.REJECT}
 KINDS = {
     "I": (RecordKind.INVOICE, RecordKind.INVOICE_AMENDMENT),
@@ -45,7 +48,9 @@ class ListSpec:
     supplier: str = ANY
     amount: str = ANY
     # Digits: an import batch (the records one upload brought); W + YYYYMMDD: the specified
-    # records whose Pending window ends that day (R3.4), found by the rules, not by SQL.
+    # records whose Pending window ends that day (R3.4), found by the rules, not by SQL;
+    # S + Unix milliseconds: the records stored since then (a daily digest); Y + YYYY: the documents
+    # of a financial year (a section 16(4) reminder).
     scope: str = ANY
 
     def args(self) -> tuple[str, str, str, str, str, str]:
@@ -64,7 +69,13 @@ class ListSpec:
             and self.kind in (ANY, *KINDS)
             and self.amount in (ANY, *AMOUNTS)
             and (self.supplier == ANY or (self.supplier.isalnum() and len(self.supplier) <= 15))
-            and (self.scope == ANY or self.batch_id is not None or self.window_end is not None)
+            and (
+                self.scope == ANY
+                or self.batch_id is not None
+                or self.window_end is not None
+                or self.arrived_after is not None
+                or self.financial_year is not None
+            )
         )
         try:
             self.period_filter()
@@ -107,13 +118,36 @@ class ListSpec:
         except ValueError:
             return None
 
+    @property
+    def arrived_after(self) -> datetime | None:
+        """The moment after which the listed records were first stored, if the list says."""
+        code = self.scope[1:]
+        if not (self.scope.startswith(ARRIVED) and 0 < len(code) <= 14 and code.isdigit()):
+            return None
+        return _EPOCH + timedelta(milliseconds=int(code))
+
+    @property
+    def financial_year(self) -> FinancialYear | None:
+        """The financial year whose documents the list shows, if it says."""
+        code = self.scope[1:]
+        if not (self.scope.startswith(YEAR) and len(code) == 4 and code.isdigit()):
+            return None
+        try:
+            return FinancialYear(int(code))
+        except PeriodError:
+            return None
+
     def record_filter(self, record_ids: tuple[int, ...] | None = None) -> RecordFilter:
         """The store's filter for this list; a Pending-window list must pass its `record_ids`."""
         if self.window_end is not None and record_ids is None:
             raise ValueError(f"list {self} names a Pending window: its records must be given")
         low, high = AMOUNTS.get(self.amount, (None, None))
+        year = self.financial_year
         return replace(
             self.period_filter(),
+            date_from=year.first_day if year else None,
+            date_to=year.last_day if year else None,
+            created_after=self.arrived_after,
             status=STATUSES.get(self.status),
             kinds=KINDS.get(self.kind),
             supplier=None if self.supplier == ANY else self.supplier,
@@ -143,3 +177,13 @@ def _month(code: str) -> ReturnPeriod:
     if len(code) != 6 or not code.isdigit():
         raise ValueError(f"period {code!r} is not MMYYYY")
     return ReturnPeriod.parse(code)
+
+
+def arrived_code(moment: datetime) -> str:
+    """The scope field of a list of the records stored after `moment` (to the millisecond)."""
+    return f"{ARRIVED}{(moment - _EPOCH) // timedelta(milliseconds=1)}"
+
+
+def year_code(year: FinancialYear) -> str:
+    """The scope field of a list of the documents of financial year `year`."""
+    return f"{YEAR}{year.start_year}"

@@ -12,18 +12,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.callbacks import encode
 from bot.deps import deps_of
+from bot.lists import arrived_code, year_code
 from bot.reminders import reminder_buttons, review_button
 from bot.store import in_store
 from ims_domain.money import TaxAmounts
-from ims_domain.periods import ReturnPeriod
+from ims_domain.periods import FinancialYear, ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.convert import rupees
 from storage.deadlines import run_due_work
@@ -286,15 +286,8 @@ async def _deliver(context: ContextTypes.DEFAULT_TYPE, message: Claimed) -> None
     await in_store(engine, record)
 
 
-def _open_inbox() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.BUTTON_OPEN_INBOX, callback_data=encode("db"))]]
-    )
-
-
 def _render_s16_4(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    """Records near their s.16(4) limit (R3.1, OQ3). The inbox lists them: no list filter
-    names a financial year."""
+    """Records near their s.16(4) limit (R3.1, OQ3), with buttons to those of each year."""
     pending = payload["pending"]
     text = texts.REMINDER_S16_4.format(
         count=payload["count"],
@@ -306,7 +299,29 @@ def _render_s16_4(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
         day=texts.day(date.fromisoformat(payload["limit"])),
         days=texts.days_left(payload["days_left"]),
     )
-    return text, _open_inbox()
+    years = [FinancialYear.parse(code) for code in payload["financial_years"]]
+    rows = []
+    for year in years:
+        named = "" if len(years) == 1 else f" · FY {year.label}"
+        row = [
+            review_button(
+                texts.BUTTON_REVIEW_NO_ACTION + named,
+                gstin=payload["gstin"],
+                status="N",
+                scope=year_code(year),
+            )
+        ]
+        if pending:
+            row.append(
+                review_button(
+                    texts.STATUS_NAME[Action.PENDING] + named,
+                    gstin=payload["gstin"],
+                    status="P",
+                    scope=year_code(year),
+                )
+            )
+        rows.append(row)
+    return text, InlineKeyboardMarkup(rows)
 
 
 def _render_daily_digest(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
@@ -330,4 +345,10 @@ def _render_daily_digest(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMa
     others = payload["suppliers"] - len(payload["by_supplier"])
     more = texts.DIGEST_MORE.format(count=others) if others > 0 else ""
     lines.append(texts.DAILY_DIGEST_FROM.format(top=top, more=more))
-    return "\n".join(lines), _open_inbox()
+    # Exactly the records it speaks of, of its GSTIN (at most three taps to an action).
+    review = review_button(
+        texts.BUTTON_REVIEW_NEW.format(count=payload["count"]),
+        gstin=payload["gstin"],
+        scope=arrived_code(datetime.fromisoformat(payload["since"])),
+    )
+    return "\n".join(lines), InlineKeyboardMarkup([[review]])

@@ -154,6 +154,8 @@ AMOUNT_FILTERS = {"H": "≥ ₹1 lakh", "M": "₹10k–1 lakh", "L": "< ₹10k"}
 ALL_RECORDS = "All records"
 UPLOAD_TITLE = "This upload"
 WINDOW_TITLE = "Pending window ends {day}"
+ARRIVED_TITLE = "New since {when}"
+YEAR_TITLE = "FY {year}"
 LIST_EMPTY = "Nothing here."
 LIST_LINE = "{icon} {kind} {number} · {supplier} · {tax}"
 BUTTON_NEXT = "Next ▶"
@@ -271,6 +273,10 @@ def list_title(spec: ListSpec) -> str:
         parts.append(UPLOAD_TITLE)
     if spec.window_end is not None:
         parts.append(WINDOW_TITLE.format(day=day(spec.window_end)))
+    if spec.arrived_after is not None:
+        parts.append(ARRIVED_TITLE.format(when=when(spec.arrived_after)))
+    if spec.financial_year is not None:
+        parts.append(YEAR_TITLE.format(year=spec.financial_year.label))
     return " · ".join(parts) or ALL_RECORDS
 
 
@@ -399,7 +405,7 @@ DAILY_DIGEST = (
     "{kinds}; tax {tax}."
 )
 DAILY_DIGEST_FROM = "From {top}{more}."
-BUTTON_OPEN_INBOX = "Open inbox"
+BUTTON_REVIEW_NO_ACTION = "Review no action"
 REMINDER_S16_4 = (
     "⚠️ {count} documents of FY {years} of <b>{name}</b> ({gstin}), tax {tax}, still have no "
     "action or are Pending{pending}. Their ITC can be claimed only until {day} ({days}; "

@@ -108,6 +108,9 @@ def queue_daily_digests(
             continue
         mark_done(session, key, now)
         since = max(switched_on, previous) if previous is not None else switched_on
+        # To the millisecond, as the digest's Review button names the moment: the list it opens
+        # then holds exactly the records the digest counts.
+        since = since.replace(microsecond=since.microsecond // 1000 * 1000)
         payload = digest_payload(session, taxpayer, since=since, until=now)
         if payload is None:
             continue  # nothing new: no message (the day is claimed all the same)

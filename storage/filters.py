@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +33,7 @@ class RecordFilter:
     max_value: Decimal | None = None
     record_ids: tuple[int, ...] | None = None  # exactly these
     batch_id: int | None = None  # the records an import last wrote (a digest's "Review these")
+    created_after: datetime | None = None  # first stored after this (a daily digest's Review)
 
     def clause(self, taxpayer_id: int) -> ColumnElement[bool]:
         """The SQL condition: this taxpayer's records that match every given field."""
@@ -63,6 +64,8 @@ class RecordFilter:
             conditions.append(c.id.in_(self.record_ids))
         if self.batch_id is not None:
             conditions.append(c.batch_id == self.batch_id)
+        if self.created_after is not None:
+            conditions.append(c.created_at > self.created_after)
         return and_(*conditions)
 
     def as_json(self) -> dict[str, Any]:

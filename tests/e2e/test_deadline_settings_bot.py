@@ -84,9 +84,10 @@ async def test_the_daily_digest_is_switched_by_command_and_button(bot: Running) 
     assert digest_since(bot, VIEWER) is None  # each user switches it for themselves only
 
 
-async def test_a_daily_digest_arrives_and_opens_the_inbox(bot: Running) -> None:
+async def test_a_daily_digest_arrives_and_opens_exactly_the_new_records(bot: Running) -> None:
     users = await onboard(bot)
     priya = users[OWNER]
+    await import_download(bot, users[APPROVER], invoices(1, prefix="OLD"))
     await said(bot, priya, "/digest")
     await import_download(bot, users[APPROVER], invoices(2))
     await said(bot, priya, "/settings quiet off")
@@ -98,6 +99,8 @@ async def test_a_daily_digest_arrives_and_opens_the_inbox(bot: Running) -> None:
     )
     assert "2 new documents since" in (digest.text or "")
     assert "From Sharma Components (2)." in (digest.text or "")
-    await tapped(bot, priya, digest, "Open inbox")
-    board = bot.tg.message(OWNER, digest.message_id)
-    assert "Acme Traders" in (board.text or "") and "Daily digest" not in (board.text or "")
+    await tapped(bot, priya, digest, "Review these 2")
+    listing = bot.tg.message(OWNER, digest.message_id)
+    assert "New since" in (listing.text or "")
+    numbers = sorted(t for t in listing.button_texts if t.startswith("invoice"))
+    assert numbers == ["invoice INV-0", "invoice INV-1"]  # not OLD-0, stored before /digest

@@ -339,3 +339,31 @@ async def test_R2_3_the_bot_closes_a_due_period_by_itself(bot: Running) -> None:
     )
     assert "2 documents without action were deemed accepted" in (closed.text or "")
     assert stored(bot, "JOB-0").action == "A" and stored(bot, "JOB-0").deemed
+
+
+async def test_R3_1_an_s16_4_reminder_opens_the_documents_of_its_year(bot: Running) -> None:
+    users = await onboard(bot)
+    owner = users[OWNER]
+    await import_download(
+        bot,
+        owner,
+        documents(2, ReturnPeriod(2025, 10), "FY25") + documents(1, ReturnPeriod(2024, 10), "FY24"),
+    )
+    act(bot, "FY25-1", Action.PENDING)
+    payload = {
+        "gstin": RECIPIENT,
+        "name": "Acme Traders",
+        "limit": "2026-11-30",
+        "days_left": 3,
+        "financial_years": ["2025-26"],
+        "count": 2,
+        "pending": 1,
+        "tax_paise": 360000,
+    }
+    queue_now(bot, "reminder_s16_4", payload)
+    reminder = await delivered(bot, OWNER, "section 16(4)")
+    assert reminder.button_texts == ["Review no action", "Pending"]
+    await tapped(bot, owner, reminder, "Review no action")
+    listing = bot.tg.message(OWNER, reminder.message_id)
+    assert "No action · FY 2025-26" in (listing.text or "")
+    assert [t for t in listing.button_texts if t.startswith("invoice")] == ["invoice FY25-0"]

@@ -291,7 +291,8 @@ def test_R3_1_OQ3_records_near_the_s16_4_limit_are_reminded_once_per_limit(team:
     assert "2 documents of FY 2024-25 of <b>Acme Traders</b>" in text
     assert "only until 30-Nov-2025 (25 days; section 16(4))" in text
     assert markup is not None
-    assert markup.inline_keyboard[0][0].callback_data == "v1:db"
+    # Opens that year's documents without action, of this GSTIN.
+    assert markup.inline_keyboard[0][0].callback_data == f"v1:rv:{RECIPIENT}:N:*:Y2024"
     # 14-Nov: GSTR-2B deems the no-action ones accepted; the three Pending ones stay Pending.
     for moment in (ist(14, 12), ist(30, 9, month=9, year=2026), ist(1, 9, month=10, year=2026)):
         tick(team, moment)
