@@ -178,6 +178,7 @@ def ours_app(tg: FakeTelegram, engine: Engine, side: Side) -> Application:  # ty
         telegram_api_base_url=tg.url,
         telegram_file_base_url=tg.url,
         database_url="sqlite://",
+        deadlines_interval_seconds=0,  # no due-work pass in the middle of the taps
     )
     app = build_application(settings, engine, rate_limit=False)
 

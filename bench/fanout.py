@@ -128,6 +128,7 @@ def _app(tg: FakeTelegram, engine: Engine, errors: list[BaseException]) -> Appli
         telegram_file_base_url=tg.url,
         database_url="sqlite://",
         outbox_interval_seconds=INTERVAL,
+        deadlines_interval_seconds=0,  # only the sender's job: the one measured
     )
     # build_application's own path with rate_limit=True; only the limiter's rates differ.
     app = build_application(settings, engine, rate_limit=True, rate_limiter=_limiter(2))
