@@ -29,3 +29,8 @@ class RulesSettings:
     remarks_max_len: int = 200
     # OQ3 (`itc.s16_4_warn_days`): warn this many days before the s.16(4) limit.
     s16_4_warn_days: int = 60
+    # R2.7: the 2B of a period comes once the GSTR-3B before it is filed, which the store knows
+    # only when someone marks it (/filed, `ims filed`). True: a GSTR-3B not marked counts as
+    # filed at the end of its due date, so the next 2B is not held back forever; False: it
+    # waits for the mark. Never used for the R2.6 lock, which needs a real mark.
+    gstr3b_filed_by_due_date: bool = True

@@ -9,7 +9,7 @@ point the scheduler and the CLI call.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from sqlmodel import Session
 from sqlmodel import select as orm_select
@@ -38,7 +38,13 @@ from storage.due_work import (
 )
 from storage.models import PeriodState, Role, Taxpayer
 from storage.outbox import enqueue, member_chats
-from storage.rulebook import RuleBook, frequency_of, tax_period_months, today_in_india
+from storage.rulebook import (
+    RuleBook,
+    frequency_of,
+    state_group_of_taxpayer,
+    tax_period_months,
+    today_in_india,
+)
 
 
 @dataclass(frozen=True)
@@ -87,22 +93,38 @@ def run_due_work(session: Session, *, now: datetime, rulebook: RuleBook) -> Tick
 
 
 def _released_at(
-    session: Session, taxpayer: Taxpayer, period: ReturnPeriod, first: int, scheduled: datetime
+    session: Session,
+    taxpayer: Taxpayer,
+    period: ReturnPeriod,
+    *,
+    first: int,
+    scheduled: datetime,
+    now: datetime,
+    rulebook: RuleBook,
 ) -> datetime | None:
     """R2.7, E11: when the 2B of `period` comes: its `scheduled` moment, or the filing of the
     GSTR-3B of the tax period before if later; None while that GSTR-3B is not filed.
 
     Lenient where the store cannot know: a previous period before the first one with records,
-    or one with no PeriodState at all (nothing happened in it here), counts as filed.
+    or one with no PeriodState at all (nothing happened in it here), counts as filed. A GSTR-3B
+    nobody marked filed counts as filed at the end of its due date when the setting
+    `gstr3b_filed_by_due_date` says so (the default): most are filed on time, on the portal.
     """
     frequency = frequency_of(taxpayer)
     previous = last_month_of(tax_period_months(period, frequency)[0].previous(), frequency)
     if (period_number(previous) or 0) < first:
         return scheduled
     filed = [state.gstr3b_filed_at for state in period_states(session, taxpayer, previous)]
-    if None in filed:
+    if None not in filed:
+        return max([scheduled, *(aware(moment) for moment in filed if moment is not None)])
+    if not rulebook.settings.gstr3b_filed_by_due_date:
         return None
-    return max([scheduled, *(aware(moment) for moment in filed if moment is not None)])
+    try:
+        due = rulebook.calendar.gstr3b_due(previous, frequency, state_group_of_taxpayer(taxpayer))
+    except PeriodError:  # a QRMP recipient without a state group: no due date to go by
+        return None
+    assumed = at_ist(due + timedelta(days=1), time(0, 0))
+    return max(scheduled, assumed) if assumed <= now else None
 
 
 def _generated_months(session: Session, taxpayer: Taxpayer) -> set[int]:
@@ -137,7 +159,13 @@ def _close_periods(
             months = {period_number(m) for m in tax_period_months(period, frequency)}
             if not months & generated:
                 released = _released_at(
-                    session, taxpayer, period, first, at_ist(scheduled, time(0, 0))
+                    session,
+                    taxpayer,
+                    period,
+                    first=first,
+                    scheduled=at_ist(scheduled, time(0, 0)),
+                    now=now,
+                    rulebook=rulebook,
                 )
                 if released is None:
                     break  # sequence lock (R2.7, E11)

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # itc.s16_4_deadline (OQ3): the month and day after the FY's end, as MM-DD.
     s16_4_deadline: str = "11-30"
     s16_4_warn_days: int = Field(default=60, ge=0)
+    # R2.7: an unmarked GSTR-3B counts as filed after its due date (see ims_domain.settings).
+    gstr3b_filed_by_due_date: bool = True
     pending_expiry_treatment: PendingExpiry = PendingExpiry.DEEMED_ACCEPT
     remark_required_for_partial_or_nil: bool = True
     remarks_max_len: int = Field(default=200, ge=1)
@@ -84,6 +86,7 @@ class Settings(BaseSettings):
             remark_required_for_partial_or_nil=self.remark_required_for_partial_or_nil,
             remarks_max_len=self.remarks_max_len,
             s16_4_warn_days=self.s16_4_warn_days,
+            gstr3b_filed_by_due_date=self.gstr3b_filed_by_due_date,
         )
 
     def rulebook(self) -> RuleBook:

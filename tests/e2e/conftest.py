@@ -33,7 +33,7 @@ async def bot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> AsyncIterator[Running]:
     """Start the real Application by long polling; stop it (and check no handler failed)."""
-    job = request.node.get_closest_marker("deadline_job")
+    marker = request.node.get_closest_marker("bot_settings")
     monkeypatch.setenv("PTB_TIMEDELTA", "1")  # ptb 22: retry_after as a timedelta, no warning
     engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
     upgrade_schema(engine)
@@ -46,8 +46,9 @@ async def bot(
             database_url="sqlite://",
             outbox_interval_seconds=0.2,
             # The tests run the due work themselves, at the moment they choose: the bot's own
-            # job acts on the real date, so only tests marked deadline_job(N) run it.
-            deadlines_interval_seconds=job.args[0] if job else 0,
+            # job acts on the real date, so only a test marked bot_settings(
+            # deadlines_interval_seconds=N) runs it.
+            **{"deadlines_interval_seconds": 0, **(marker.kwargs if marker else {})},
         )
         app = build_application(settings, engine, rate_limit=False)
         errors: list[BaseException] = []

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from ims_domain.actions import ActionRequest
 from ims_domain.periods import IST, FilingFrequency, ReturnPeriod
 from ims_domain.records import Action, RecordKind, ReportedRecord
+from ims_domain.settings import RulesSettings
 from storage.access import Actor
 from storage.acting import act_on_record
 from storage.db import transaction
@@ -40,6 +41,7 @@ from tests.e2e.test_bot import (
 )
 
 RULES = RuleBook()
+STRICT = RuleBook(settings=RulesSettings(gstr3b_filed_by_due_date=False))
 GROUP = -700
 
 
@@ -260,6 +262,7 @@ def filed_at(bot: Running, period: ReturnPeriod) -> datetime | None:
         return state.gstr3b_filed_at if state else None
 
 
+@pytest.mark.bot_settings(gstr3b_filed_by_due_date=False)  # the lock as the portal applies it
 async def test_R2_6_R2_7_filed_asks_twice_marks_and_lets_the_next_2b_come(bot: Running) -> None:
     users = await onboard(bot)
     owner = users[OWNER]
@@ -267,7 +270,7 @@ async def test_R2_6_R2_7_filed_asks_twice_marks_and_lets_the_next_2b_come(bot: R
     await import_download(bot, owner, documents(2, first, "OLD") + documents(3, second, "NEW"))
     act(bot, "OLD-1", Action.REJECT)
     with transaction(bot.engine) as session:
-        closed = run_due_work(session, now=datetime.now(UTC), rulebook=RULES).closed
+        closed = run_due_work(session, now=datetime.now(UTC), rulebook=STRICT).closed
     # The first period's 2B is generated; the second waits for 3B of the first (R2.7).
     assert [c.period for c in closed] == [first]
     assert stored(bot, "NEW-0").action == "N"
@@ -318,7 +321,7 @@ async def test_filed_in_a_group_points_to_the_private_chat(bot: Running) -> None
     assert answer.text == "Records are shown in a private chat only: message me directly."
 
 
-@pytest.mark.deadline_job(0.5)
+@pytest.mark.bot_settings(deadlines_interval_seconds=0.5)
 async def test_R2_3_the_bot_closes_a_due_period_by_itself(bot: Running) -> None:
     """The bot's own job (first run 5 s after start) does the due work on the real clock."""
     users = await onboard(bot)

@@ -23,6 +23,7 @@ from bot.notifications import render
 from ims_domain.actions import ActionRequest
 from ims_domain.periods import IST, FilingFrequency, ReturnPeriod
 from ims_domain.records import Action, RecordKind, ReportedRecord
+from ims_domain.settings import RulesSettings
 from storage.access import Actor
 from storage.acting import act_on_record
 from storage.closing import filing_candidate, mark_gstr3b_filed, unfiled_periods
@@ -46,6 +47,9 @@ from tests.integration.store_helpers import (
 )
 
 RULES = RuleBook()
+# R2.7 as the portal applies it, for the tests of the lock: an unmarked GSTR-3B is never taken
+# as filed (the default takes it as filed once its due date has passed).
+STRICT = RuleBook(settings=RulesSettings(gstr3b_filed_by_due_date=False))
 QRMP_A = "29AABCR1718E1ZL"  # Karnataka: QRMP GSTR-3B due on the 22nd (R6.4)
 QRMP_B = DELHI_RECIPIENT  # Delhi: due on the 24th
 OWNER_A, OWNER_B = 201, 301
@@ -206,7 +210,9 @@ def test_R6_1_due_date_overrides_move_the_reminders_and_the_close(
     date and GSTR-3B due dates; reminders and the close follow them (R2.3, R6.4)."""
     overrides = tmp_path / "due-dates.toml"
     overrides.write_text(OVERRIDES, encoding="utf-8")
-    rulebook = Settings(due_date_overrides_file=overrides).rulebook()
+    rulebook = Settings(
+        due_date_overrides_file=overrides, gstr3b_filed_by_due_date=False
+    ).rulebook()
     ids = taxpayer_ids(three)
     m, b = ids[RECIPIENT], ids[QRMP_B]
     closes = []
@@ -277,17 +283,40 @@ def test_R2_7_after_downtime_the_sequence_lock_holds_the_rest_back_in_order(
     3B(Sep), and Nov waits behind Oct although 3B(Oct) is marked: the portal makes 2Bs in
     order (E11). Once 3B(Sep) is marked, the next pass closes Oct then Nov, not late."""
     mark_filed(sep_to_nov, RECIPIENT, OCT, ist(2025, 11, 19, 18))
-    closed = tick(sep_to_nov, ist(2025, 12, 20, 11)).closed
+    closed = tick(sep_to_nov, ist(2025, 12, 20, 11), STRICT).closed
     assert [c.period for c in closed] == [SEP]
-    assert tick(sep_to_nov, ist(2025, 12, 21, 0)).closed == []
+    assert tick(sep_to_nov, ist(2025, 12, 21, 0), STRICT).closed == []
     with transaction(sep_to_nov) as session:
         nov = session.exec(select(RecordRow).where(RecordRow.number.startswith("112025"))).all()  # type: ignore[attr-defined]
         assert {r.action for r in nov} == {"N"}
     mark_filed(sep_to_nov, RECIPIENT, SEP, ist(2025, 12, 21, 9))
-    closed = tick(sep_to_nov, ist(2025, 12, 21, 10)).closed
+    closed = tick(sep_to_nov, ist(2025, 12, 21, 10), STRICT).closed
     assert [(c.period, c.count) for c in closed] == [(OCT, 2), (NOV, 3)]
     late = {s.payload["period"]: s.payload["late"] for s in messages(sep_to_nov, "period_closed")}
     assert late == {"092025": True, "102025": False, "112025": False}
+
+
+def test_R2_7_an_unmarked_gstr3b_counts_as_filed_after_its_due_date(
+    sep_to_nov: Engine, tmp_path: Path
+) -> None:
+    """Setting gstr3b_filed_by_due_date (the default): nobody marks a GSTR-3B filed, yet each
+    2B comes on its 14th, since the 3B before it was due on the 20th; a 3B due date extended
+    beyond the 14th holds the next 2B until the end of that day."""
+    overrides = tmp_path / "due-dates.toml"
+    overrides.write_text('[gstr3b]\n"102025" = 2025-12-16\n', encoding="utf-8")
+    rulebook = Settings(due_date_overrides_file=overrides).rulebook()
+    closes = [
+        (now, c.period)
+        for now in ticks(date(2025, 10, 1), date(2026, 1, 10))
+        for c in tick(sep_to_nov, now, rulebook).closed
+    ]
+    assert closes == [
+        (ist(2025, 10, 14, 0), SEP),
+        (ist(2025, 11, 14, 0), OCT),  # 3B(Sep) was due on 20-Oct
+        (ist(2025, 12, 17, 0), NOV),  # 3B(Oct) due on 16-Dec: the 2B of the 14th waits
+    ]
+    late = {s.payload["period"]: s.payload["late"] for s in messages(sep_to_nov, "period_closed")}
+    assert late == {"092025": False, "102025": False, "112025": False}
 
 
 def test_R2_3_R2_2_period_closed_summary_carries_the_draft_gstr2b(engine: Engine) -> None:
@@ -368,8 +397,8 @@ def test_R2_6_R2_7_periods_to_mark_filed_are_those_with_a_generated_2b(
 ) -> None:
     """/filed offers the closed periods not yet filed, to owners and approvers; marking one
     lets the next 2B come (R2.7)."""
-    tick(sep_to_nov, ist(2025, 10, 14, 0))
-    tick(sep_to_nov, ist(2025, 11, 14, 0))  # held: 3B(Sep) not filed
+    tick(sep_to_nov, ist(2025, 10, 14, 0), STRICT)
+    tick(sep_to_nov, ist(2025, 11, 14, 0), STRICT)  # held: 3B(Sep) not filed
     with transaction(sep_to_nov) as session:
         offered = unfiled_periods(session, actor=Actor.user(OWNER), gstin=RECIPIENT)
         assert [(c.period, c.label, c.final, c.pending) for c in offered] == [
@@ -380,7 +409,7 @@ def test_R2_6_R2_7_periods_to_mark_filed_are_those_with_a_generated_2b(
         with pytest.raises(InvalidInput):
             filing_candidate(session, actor=Actor.user(OWNER), gstin=RECIPIENT, period=OCT)
     mark_filed(sep_to_nov, RECIPIENT, SEP, ist(2025, 11, 15, 9))
-    assert [c.period for c in tick(sep_to_nov, ist(2025, 11, 15, 10)).closed] == [OCT]
+    assert [c.period for c in tick(sep_to_nov, ist(2025, 11, 15, 10), STRICT).closed] == [OCT]
     with transaction(sep_to_nov) as session:
         offered = unfiled_periods(session, actor=Actor.user(OWNER), gstin=RECIPIENT)
         assert [c.period for c in offered] == [OCT]

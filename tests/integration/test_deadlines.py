@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot.notifications import render
 from ims_cli.main import main
 from ims_domain.periods import IST, ReturnPeriod
+from ims_domain.settings import RulesSettings
 from storage.access import Actor
 from storage.closing import mark_gstr3b_filed
 from storage.db import transaction
@@ -48,9 +49,9 @@ def hourly(start: datetime, end: datetime) -> Iterator[datetime]:
         moment += timedelta(hours=1)
 
 
-def tick(engine: Engine, now: datetime) -> TickResult:
+def tick(engine: Engine, now: datetime, rulebook: RuleBook = RULES) -> TickResult:
     with transaction(engine) as session:
-        return run_due_work(session, now=now, rulebook=RULES)
+        return run_due_work(session, now=now, rulebook=rulebook)
 
 
 def messages(engine: Engine, kind: str) -> list[Outbox]:
@@ -201,10 +202,12 @@ def test_two_processes_at_once_do_nothing_twice(team: Engine) -> None:
 
 
 def test_R2_7_next_period_closes_only_after_previous_gstr3b_is_filed(team: Engine) -> None:
+    """As the portal does it, with the setting gstr3b_filed_by_due_date off."""
+    strict = RuleBook(settings=RulesSettings(gstr3b_filed_by_due_date=False))
     do_import(team, invoices(2, period=NOV_2025, prefix="NOV"))
-    assert [c.period for c in tick(team, ist(14, 12)).closed] == [ReturnPeriod(2025, 10)]
+    assert [c.period for c in tick(team, ist(14, 12), strict).closed] == [ReturnPeriod(2025, 10)]
     # 3B of Oct-2025 not filed: no Nov-2025 2B on 14-Dec (E11).
-    assert tick(team, ist(14, 12, month=12)).closed == []
+    assert tick(team, ist(14, 12, month=12), strict).closed == []
     with transaction(team) as session:
         mark_gstr3b_filed(
             session,
@@ -213,7 +216,16 @@ def test_R2_7_next_period_closes_only_after_previous_gstr3b_is_filed(team: Engin
             period=ReturnPeriod(2025, 10),
             now=ist(15, 9, month=12),
         )
-    closed = tick(team, ist(15, 10, month=12)).closed
+    closed = tick(team, ist(15, 10, month=12), strict).closed
+    assert [(c.period, c.count) for c in closed] == [(NOV_2025, 2)]
+
+
+def test_R2_7_by_default_an_unmarked_gstr3b_counts_as_filed_once_due(team: Engine) -> None:
+    """Nobody marked 3B(Oct-2025) filed, but it was due on 20-Nov: the Nov-2025 2B comes on
+    14-Dec all the same, so deemed acceptance goes on without /filed every month."""
+    do_import(team, invoices(2, period=NOV_2025, prefix="NOV"))
+    assert [c.period for c in tick(team, ist(14, 12)).closed] == [ReturnPeriod(2025, 10)]
+    closed = tick(team, ist(14, 12, month=12)).closed
     assert [(c.period, c.count) for c in closed] == [(NOV_2025, 2)]
 
 
