@@ -12,8 +12,10 @@ from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, RecordKind, ReportedRecord
 from storage.access import Actor
 from storage.db import transaction
+from storage.deadlines import TickResult, run_due_work
 from storage.imports import ImportResult, import_records
-from storage.models import ActionLog, Channel, Role
+from storage.models import ActionLog, Channel, Outbox, Role
+from storage.rulebook import RuleBook
 from storage.taxpayers import create_invite, ensure_user, join_with_invite, register_taxpayer
 from tests.builders import OCT_2025, RECIPIENT, record
 
@@ -94,3 +96,16 @@ def do_import(
 def audit_count(session: Session) -> int:
     """Rows in the action log."""
     return session.exec(select(func.count()).select_from(ActionLog)).one()
+
+
+def tick(engine: Engine, now: datetime, rulebook: RuleBook | None = None) -> TickResult:
+    """One pass of the due work at `now`, in a transaction of its own (as `ims tick`)."""
+    with transaction(engine) as session:
+        return run_due_work(session, now=now, rulebook=rulebook or RuleBook())
+
+
+def messages(engine: Engine, kind: str) -> list[Outbox]:
+    """The outbox rows of one kind, in the order they were queued."""
+    with transaction(engine) as session:
+        query = select(Outbox).where(Outbox.kind == kind).order_by(Outbox.id)  # type: ignore[arg-type]
+        return list(session.exec(query).all())

@@ -28,7 +28,6 @@ from storage.access import Actor
 from storage.acting import act_on_record
 from storage.closing import filing_candidate, mark_gstr3b_filed, unfiled_periods
 from storage.db import transaction
-from storage.deadlines import TickResult, run_due_work
 from storage.errors import AccessDenied, InvalidInput, NotFound
 from storage.models import ActionLog, DueReminder, Outbox, RecordRow, Taxpayer
 from storage.reminders import Snoozed, snooze_2b_reminder
@@ -43,7 +42,9 @@ from tests.integration.store_helpers import (
     VIEWER,
     do_import,
     invoices,
+    messages,
     setup_team,
+    tick,
 )
 
 RULES = RuleBook()
@@ -69,17 +70,6 @@ def ticks(start: date, end: date, hours: tuple[int, ...] = (0, 10, 15)) -> Itera
         for hour in hours:
             yield ist(day.year, day.month, day.day, hour)
         day += timedelta(days=1)
-
-
-def tick(engine: Engine, now: datetime, rulebook: RuleBook = RULES) -> TickResult:
-    with transaction(engine) as session:
-        return run_due_work(session, now=now, rulebook=rulebook)
-
-
-def messages(engine: Engine, kind: str) -> list[Outbox]:
-    with transaction(engine) as session:
-        query = select(Outbox).where(Outbox.kind == kind).order_by(Outbox.id)  # type: ignore[arg-type]
-        return list(session.exec(query).all())
 
 
 def queued_at(row: Outbox) -> datetime:

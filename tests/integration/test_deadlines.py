@@ -29,7 +29,9 @@ from tests.integration.store_helpers import (
     VIEWER,
     do_import,
     invoices,
+    messages,
     setup_team,
+    tick,
 )
 
 RULES = RuleBook()
@@ -47,17 +49,6 @@ def hourly(start: datetime, end: datetime) -> Iterator[datetime]:
     while moment <= end:
         yield moment
         moment += timedelta(hours=1)
-
-
-def tick(engine: Engine, now: datetime, rulebook: RuleBook = RULES) -> TickResult:
-    with transaction(engine) as session:
-        return run_due_work(session, now=now, rulebook=rulebook)
-
-
-def messages(engine: Engine, kind: str) -> list[Outbox]:
-    with transaction(engine) as session:
-        query = select(Outbox).where(Outbox.kind == kind).order_by(Outbox.id)  # type: ignore[arg-type]
-        return list(session.exec(query).all())
 
 
 def by_key(rows: list[Outbox]) -> dict[str, set[int]]:
