@@ -253,13 +253,13 @@ def dashboard(
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin)
     assert taxpayer.id is not None
     c = RECORDS.c
-    ims = in_ims()
+    ims = in_ims().label("in_ims")
     query = (
         select(
             c.action,
             c.kind,
             ims,
-            func.count(),
+            func.count().label("documents"),
             func.sum(c.igst_paise),
             func.sum(c.cgst_paise),
             func.sum(c.sgst_paise),
@@ -284,7 +284,7 @@ def dashboard(
         totals=totals,
         next_generation=_next_generation(session, taxpayer=taxpayer, rulebook=rulebook, now=now),
         pending_credit_notes=pending_credit_notes,
-        outside_ims=sum(int(row[3]) for row in rows if not row[2]),
+        outside_ims=sum(int(row.documents) for row in rows if not row.in_ims),
     )
 
 

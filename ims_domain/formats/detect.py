@@ -55,6 +55,11 @@ def parse_json_file(data: bytes, *, gstin: str) -> ParsedFile:
     parse = _parser_of(document)
     if parse is not None:
         return parse(data, gstin=gstin)
+    if looks_like_gstr2a(document):
+        raise FormatError(
+            "this is a GSTR-2A, which changes as suppliers file; send the GSTR-2B of the period "
+            "or the IMS download instead"
+        )
     if streamed is not None:
         return streamed
     if looks_like_ims(document):
@@ -71,13 +76,4 @@ def _parser_of(document: Any) -> Callable[..., ParsedFile] | None:
         return parse_gstr2b
     if looks_like_gstr1(document):
         return parse_gstr1
-    if looks_like_gstr2a(document):
-        return _refuse_gstr2a
     return None
-
-
-def _refuse_gstr2a(data: bytes, *, gstin: str) -> ParsedFile:
-    raise FormatError(
-        "this is a GSTR-2A, which changes as suppliers file; send the GSTR-2B of the period "
-        "or the IMS download instead"
-    )

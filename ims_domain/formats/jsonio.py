@@ -165,7 +165,7 @@ def stream_lists(
         outline, position = _walk_object(text, 0, streamed, on_item, depth=0)
         if text.skip_to_end(position):
             raise NotStreamable  # something after the object: not valid JSON
-    except (json.JSONDecodeError, StopIteration, UnicodeDecodeError, RecursionError, ValueError):
+    except (ValueError, StopIteration, RecursionError):  # JSON or UTF-8 errors are ValueErrors
         raise NotStreamable from None
     return outline
 
@@ -197,21 +197,24 @@ class _Window:
         return 0
 
     def skip_space(self, position: int) -> int:
-        """The position of the next character that is not white space (more text read as needed)."""
+        """The position of the next character that is not white space (more text read as needed);
+        NotStreamable when the file ends first."""
+        found = self._next_character(position)
+        if found is None:
+            raise NotStreamable
+        return found
+
+    def skip_to_end(self, position: int) -> bool:
+        """Whether anything but white space follows `position` (the rest is read)."""
+        return self._next_character(position) is not None
+
+    def _next_character(self, position: int) -> int | None:
         while True:
             position = _SPACE.match(self.text, position).end()  # type: ignore[union-attr]
             if position < len(self.text):
                 return position
-            position = self.more(position)
-
-    def skip_to_end(self, position: int) -> bool:
-        """Whether anything but white space follows `position` (the rest is read)."""
-        while True:
-            position = _SPACE.match(self.text, position).end()  # type: ignore[union-attr]
-            if position < len(self.text):
-                return True
             if self.exhausted:
-                return False
+                return None
             position = self.more(position)
 
     def expect(self, position: int, characters: str) -> tuple[str, int]:
