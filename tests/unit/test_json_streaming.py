@@ -173,3 +173,16 @@ def test_a_large_download_is_handed_over_row_by_row() -> None:
     assert parsed is not None and len(parsed.records) == 200
     assert len(outline[RecordKind.INVOICE.value]) == 32
     assert json.loads(write_ims(rows))["b2b"][:32] == json.loads(encode_json(outline["b2b"]))
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_gstr2a_is_refused_with_what_to_send_instead(wrapped: bool) -> None:
+    """GSTR-2A lists are envelopes like GSTR-1's: never taken for a download, refused by name."""
+    gstr2a = {
+        "gstin": RECIPIENT,
+        "fp": "102025",
+        "b2b": [{"ctin": SUPPLIER, "cfs": "Y", "cfs3b": "Y", "inv": [{"inum": "A1"}]}],
+    }
+    data = encode_json({"data": gstr2a} if wrapped else gstr2a)
+    with pytest.raises(FormatError, match=r"this is a GSTR-2A.*send the GSTR-2B"):
+        parse_json_file(data, gstin=RECIPIENT)
