@@ -35,7 +35,14 @@ from storage.convert import record_of
 from storage.errors import UseCaseError
 from storage.filters import RecordFilter
 from storage.models import Channel, RecordRow, Taxpayer
-from storage.queries import InboxCursor, InboxItem, dashboard, inbox_page
+from storage.queries import (
+    InboxCursor,
+    InboxItem,
+    RecordSource,
+    dashboard,
+    inbox_page,
+    record_source,
+)
 from storage.reminders import pending_window_records
 
 PAGE = 8
@@ -312,6 +319,10 @@ def card_screen(session: Session, *, user_id: int, record_id: int, note: str = "
         by=by,
         remarks=texts.CARD_REMARKS.format(remarks=texts.esc(item.remarks)) if item.remarks else "",
     )
+    source = record_source(
+        session, actor=Actor.user(user_id), gstin=taxpayer.gstin, record_id=record_id
+    )
+    text += _source_line(source, own_gstin=taxpayer.gstin)
     v = item.version
     buttons = [
         [
@@ -322,6 +333,23 @@ def card_screen(session: Session, *, user_id: int, record_id: int, note: str = "
         [_button(texts.BUTTON_RESET, "ac", record_id, v, "N"), _button(texts.BUTTON_BACK, "db")],
     ]
     return Screen(f"{text}\n\n{note}".rstrip(), buttons)
+
+
+def _source_line(source: RecordSource, *, own_gstin: str) -> str:
+    """Where a record came from, when a supplier's own file brought it (not the portal)."""
+    parts = []
+    if source.uploaded_by_gstin and source.uploaded_by_gstin != own_gstin:
+        parts.append(
+            texts.CARD_SOURCE.format(
+                name=texts.esc(source.uploaded_by_name or source.uploaded_by_gstin),
+                gstin=source.uploaded_by_gstin,
+                file=texts.FORMAT_NAMES.get(source.file_format or "", "file"),
+                when=texts.when(source.uploaded_at) if source.uploaded_at else "",
+            )
+        )
+    if not source.seen_on_portal:
+        parts.append(texts.CARD_NOT_ON_PORTAL)
+    return "\n" + " · ".join(parts) if parts else ""
 
 
 # --- acting ------------------------------------------------------------------------------

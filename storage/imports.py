@@ -34,6 +34,8 @@ from storage.outbox import enqueue, member_chats
 from storage.portal_sync import SYNC_READ_COLUMNS, apply_portal_sync, portal_sync
 
 RECORDS = records_table()
+# Files the portal itself makes: a record in one is known to the portal (`portal_seen_at`).
+PORTAL_FORMATS = frozenset({"ims", "gstr2b"})
 LOOKUP_CHUNK = 900  # identities per IN (...) query: under every backend's parameter limit
 INSERT_CHUNK = 2_000  # new rows per executemany: bounds the row dicts alive at once
 ANALYZE_AFTER = 10_000  # new rows after which PostgreSQL's planner statistics are refreshed
@@ -100,7 +102,14 @@ def import_records(
                 )
             )
             continue
-        outcome = _import_for_recipient(session, recipient, reported, batch_id=batch.id, now=now)
+        outcome = _import_for_recipient(
+            session,
+            recipient,
+            reported,
+            batch_id=batch.id,
+            from_portal=file_format in PORTAL_FORMATS,
+            now=now,
+        )
         counts.update(outcome)
         _enqueue_digest(
             session, recipient, batch, importer, outcome, exclude=actor.user_id, now=now
@@ -183,9 +192,11 @@ def _import_for_recipient(
     reported: dict[str, ReportedRecord],
     *,
     batch_id: int,
+    from_portal: bool,
     now: datetime,
 ) -> Counter[str]:
     existing = _existing(session, recipient.id, list(reported))
+    seen_at = now if from_portal else None
     new_rows: list[dict[str, Any]] = []
     changed: list[tuple[int, ReportedRecord, str]] = []
     synced: list[dict[str, Any]] = []
@@ -207,6 +218,7 @@ def _import_for_recipient(
                         item=item,
                         digest=digest,
                         batch_id=batch_id,
+                        seen_at=seen_at,
                         now=now,
                     )
                 )
@@ -219,7 +231,7 @@ def _import_for_recipient(
                 changed.append((known["id"], item, digest))
             else:
                 outcome["unchanged"] += 1
-                update_values = portal_sync(known, item, now=now)
+                update_values = portal_sync(known, item, from_portal=from_portal, now=now)
                 if update_values:
                     synced.append(update_values)
         if new_rows:
@@ -234,7 +246,11 @@ def _import_for_recipient(
         session.execute(text("ANALYZE record"))
     for start in range(0, len(changed), LOOKUP_CHUNK):
         chunk = changed[start : start + LOOKUP_CHUNK]
-        outcome.update(_apply_supplier_edits(session, recipient, chunk, batch_id, now))
+        outcome.update(
+            _apply_supplier_edits(
+                session, recipient, chunk, batch_id=batch_id, seen_at=seen_at, now=now
+            )
+        )
     if synced:
         outcome["adopted"] += apply_portal_sync(session, recipient, synced, now=now)
     return outcome
@@ -269,6 +285,7 @@ def _new_row(
     item: ReportedRecord,
     digest: str,
     batch_id: int,
+    seen_at: datetime | None,
     now: datetime,
 ) -> dict[str, Any]:
     action = (item.portal_action or Action.NO_ACTION).value
@@ -280,6 +297,7 @@ def _new_row(
         "action": action,
         "portal_action": item.portal_action.value if item.portal_action else None,
         "portal_hash": item.portal_hash,
+        "portal_seen_at": seen_at,
         "remarks": item.remarks,
         "deemed": False,
         "version": 1,
@@ -294,10 +312,15 @@ def _apply_supplier_edits(
     session: Session,
     recipient: Taxpayer,
     changed: list[tuple[int, ReportedRecord, str]],
+    *,
     batch_id: int,
+    seen_at: datetime | None,
     now: datetime,
 ) -> Counter[str]:
-    """R5.1: keep the old version in history, take the new content, reset the action."""
+    """R5.1: keep the old version in history, take the new content, reset the action.
+
+    The new version is known to the portal only when a portal file brought it (`seen_at`).
+    """
     ids = [row_id for row_id, _, _ in changed]
     old_rows = {
         row.id: row
@@ -328,6 +351,7 @@ def _apply_supplier_edits(
                 if item.portal_action
                 else old.portal_action,
                 "portal_hash": item.portal_hash or old.portal_hash,
+                "portal_seen_at": seen_at,
                 "remarks": item.remarks,
                 "itc_reduction": None,
                 "action_by": None,

@@ -188,6 +188,9 @@ class RecordRow(SQLModel, table=True):
     decl_cess_paise: int | None = Field(default=None, sa_column=Column(BigInteger))
     portal_action: str | None = Field(default=None, max_length=1)  # last known on the portal
     portal_hash: str | None = Field(default=None, max_length=128)  # the portal's `hash`, if any
+    # When an IMS download or a GSTR-2B first showed this record; None while it is known only
+    # from a supplier's own return (its upload is `batch_id`): not yet seen on the portal.
+    portal_seen_at: datetime | None = None
     # A bulk action (or deemed acceptance) sets these so it can be undone; any later change
     # clears last_bulk_id, which is how undo knows a record changed since.
     last_bulk_id: int | None = Field(default=None, index=True)

@@ -26,14 +26,18 @@ C = RECORDS.c
 SYNC_READ_COLUMNS = [
     C.action, C.portal_action, C.two_b_period, C.counts_in_period, C.filing_status,
     C.place_of_supply, C.invoice_type, C.supplier_period, C.pending_blocked, C.itc_unavailable,
-    C.reverse_charge, C.version, C.supplier_name,
+    C.reverse_charge, C.version, C.supplier_name, C.portal_seen_at,
 ]  # fmt: skip
 
 
-def portal_sync(known: Mapping[str, Any], item: ReportedRecord, *, now: datetime) -> dict[str, Any]:
+def portal_sync(
+    known: Mapping[str, Any], item: ReportedRecord, *, from_portal: bool, now: datetime
+) -> dict[str, Any]:
     """The columns to update on an unchanged record (empty when nothing is new)."""
     record = item.record
     values: dict[str, Any] = {}
+    if from_portal and known["portal_seen_at"] is None:
+        values["portal_seen_at"] = now
     if item.portal_hash and not known["portal_hash"]:
         values["portal_hash"] = item.portal_hash
     period = period_number(record.two_b_period)

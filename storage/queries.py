@@ -21,9 +21,17 @@ from storage.access import Actor, taxpayer_for
 from storage.acting import original_of
 from storage.convert import period_number, period_of, record_of, reduction_of, rupees, taxes_of
 from storage.eligibility import in_ims
-from storage.errors import InvalidInput
+from storage.errors import InvalidInput, NotFound
 from storage.filters import RecordFilter
-from storage.models import Channel, PeriodState, RecordRow, Taxpayer, User, records_table
+from storage.models import (
+    Channel,
+    ImportBatch,
+    PeriodState,
+    RecordRow,
+    Taxpayer,
+    User,
+    records_table,
+)
 from storage.rulebook import RuleBook, frequency_of, tax_period_months, today_in_india
 
 RECORDS = records_table()
@@ -189,6 +197,50 @@ def _item_of(row: Row[Any]) -> InboxItem:
         action_at=row.action_at,
         action_channel=Channel(row.action_channel) if row.action_channel else None,
         remarks=row.remarks,
+    )
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """Where a record's current version came from: which GSTIN's upload, and whether the portal
+    has shown it yet (a supplier's own return reaches the buyer before the portal does)."""
+
+    uploaded_by_gstin: str | None
+    uploaded_by_name: str | None
+    file_format: str | None
+    uploaded_at: datetime | None
+    seen_on_portal: bool
+
+
+def record_source(session: Session, *, actor: Actor, gstin: str, record_id: int) -> RecordSource:
+    """The source of one of a GSTIN's records, for its members."""
+    taxpayer = taxpayer_for(session, actor=actor, gstin=gstin)
+    c = RECORDS.c
+    batches = ImportBatch.__table__  # type: ignore[attr-defined]
+    uploaders = Taxpayer.__table__  # type: ignore[attr-defined]
+    row = session.execute(
+        select(
+            c.portal_seen_at,
+            batches.c.format,
+            batches.c.created_at,
+            uploaders.c.gstin,
+            uploaders.c.legal_name,
+        )
+        .select_from(
+            RECORDS.outerjoin(batches, batches.c.id == c.batch_id).outerjoin(
+                uploaders, uploaders.c.id == batches.c.taxpayer_id
+            )
+        )
+        .where(c.id == record_id, c.taxpayer_id == taxpayer.id)
+    ).first()
+    if row is None:
+        raise NotFound("That record is not in this GSTIN's inbox.")
+    return RecordSource(
+        uploaded_by_gstin=row.gstin,
+        uploaded_by_name=row.legal_name,
+        file_format=row.format,
+        uploaded_at=row.created_at,
+        seen_on_portal=row.portal_seen_at is not None,
     )
 
 

@@ -22,9 +22,10 @@ from storage.exports import export_actions, mark_uploaded
 from storage.imports import ImportResult
 from storage.models import ActionLog, ImportBatch, RecordRow
 from storage.rulebook import RuleBook
+from storage.taxpayers import register_taxpayer
 from storage.uploads import import_file
 from tests.builders import RECIPIENT, SUPPLIER
-from tests.integration.store_helpers import APPROVER, NOW, STRANGER, invoices, setup_team
+from tests.integration.store_helpers import APPROVER, CLI, NOW, STRANGER, invoices, setup_team
 
 RULES = RuleBook()
 
@@ -75,7 +76,9 @@ def test_each_format_is_told_by_content_and_imported(team: Engine) -> None:
         for r in invoices(2, prefix="NEW")
     ]
     gstr1 = write_gstr1(filed_later, gstin=SUPPLIER, period=ReturnPeriod(2025, 10))
-    result = send(team, gstr1)
+    with transaction(team) as session:  # a supplier's return is imported by its own team
+        register_taxpayer(session, actor=CLI, gstin=SUPPLIER, name="Sharma", owner_id=555, now=NOW)
+    result = send(team, gstr1, user=555, gstin=SUPPLIER)
     assert (result.format, result.new) == ("gstr1", 2)
 
 
