@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -24,7 +25,8 @@ from telegram.ext import (
 
 from bot import files, filing, inbox, notifications, onboarding, preferences, reminders, texts
 from bot.callbacks import BadCallback, Callback, decode
-from bot.deps import Deps
+from bot.deps import Deps, deps_of
+from bot.limits import Limits
 from bot.store import in_store
 from storage.errors import UseCaseError
 from storage.settings import Settings
@@ -49,6 +51,7 @@ TAPS: dict[str, TapHandler] = {
     "tr": onboarding.member_removed,
     "st": preferences.setting_toggled,
     "dd": preferences.daily_digest_toggled,
+    "mb": preferences.buyer_mute_toggled,
     "up": files.on_uploaded,
     "rv": reminders.on_review,
     "rt": reminders.on_snooze,
@@ -68,6 +71,9 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     toast, alert = "", False
     try:
+        wait = deps_of(context).limits.taps.wait_for(query.from_user.id)
+        if wait:
+            raise UseCaseError(texts.TOO_MANY_TAPS.format(seconds=wait))
         tap = decode(query.data, frozenset(TAPS))
         private = query.message is not None and query.message.chat.type == ChatType.PRIVATE
         if not private and tap.verb not in GROUP_TAPS:
@@ -109,9 +115,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     deps: Deps = application.bot_data["deps"]
     me = await application.bot.get_me()
-    application.bot_data["deps"] = Deps(
-        deps.engine, deps.rulebook, deps.settings, me.username or ""
-    )
+    application.bot_data["deps"] = replace(deps, bot_username=me.username or "")
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in texts.COMMANDS])
 
 
@@ -136,7 +140,11 @@ def build_application(
         limiter = rate_limiter or AIORateLimiter(max_retries=2)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
-    application.bot_data["deps"] = Deps(engine, settings.rulebook(), settings)
+    limits = Limits.of(
+        taps_per_minute=settings.tap_limit_per_minute,
+        uploads_per_hour=settings.upload_limit_per_hour,
+    )
+    application.bot_data["deps"] = Deps(engine, settings.rulebook(), settings, limits=limits)
     add = application.add_handler
     # Group -1 runs before the handlers of group 0 and does not stop them.
     add(TypeHandler(Update, remember_user), group=-1)

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from telegram.ext import ContextTypes
 
+from bot.limits import Limits
 from storage.rulebook import RuleBook
 from storage.settings import Settings
 
 
 @dataclass(frozen=True)
 class Deps:
-    """The store, the rules and the deployment's settings."""
+    """The store, the rules, the deployment's settings and the per-user limits."""
 
     engine: Engine
     rulebook: RuleBook
     settings: Settings
     bot_username: str = ""
+    limits: Limits = field(default_factory=lambda: Limits.of(taps_per_minute=0, uploads_per_hour=0))
 
 
 def deps_of(context: ContextTypes.DEFAULT_TYPE) -> Deps:

@@ -23,11 +23,16 @@ from storage.exports import export_actions, mark_uploaded
 from storage.filters import RecordFilter
 from storage.imports import ImportResult
 from storage.queries import InboxCursor, inbox_page
-from storage.uploads import import_file
+from storage.uploads import import_file, require_uploader
 
 
 async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Import a file sent as a document; answer with the summary and the refused rows."""
+    """Import a file sent as a document; answer with the summary and the refused rows.
+
+    Who may send files is checked before the file is downloaded: a stranger's or a viewer's
+    file, a file over the size limit and one past the sender's hourly allowance are refused
+    without fetching a byte.
+    """
     user, message = update.effective_user, update.effective_message
     if user is None or message is None or message.document is None:
         return
@@ -35,11 +40,21 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     document = message.document
     name = texts.esc(document.file_name or "the file")
     limit = deps.settings.max_file_mb * 1024 * 1024
+
+    try:
+        await in_store(deps.engine, lambda s: require_uploader(s, actor=Actor.user(user.id)))
+    except UseCaseError as exc:
+        await message.reply_text(texts.esc(exc), parse_mode=ParseMode.HTML)
+        return
     if document.file_size and document.file_size > limit:
         reason = f"it is larger than {deps.settings.max_file_mb} MB"
         await message.reply_text(
             texts.IMPORT_REFUSED.format(name=name, reason=reason), parse_mode=ParseMode.HTML
         )
+        return
+    wait = deps.limits.uploads.wait_for(user.id)
+    if wait:
+        await message.reply_text(texts.TOO_MANY_FILES.format(minutes=texts.duration(wait)))
         return
     progress = await message.reply_text(
         texts.IMPORTING.format(name=name), parse_mode=ParseMode.HTML

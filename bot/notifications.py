@@ -12,12 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
-from telegram import InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes
 
 from bot import texts
+from bot.callbacks import encode
 from bot.deps import deps_of
 from bot.lists import arrived_code, year_code
 from bot.reminders import reminder_buttons, review_button
@@ -28,9 +29,11 @@ from ims_domain.records import Action, RecordKind
 from storage.convert import rupees
 from storage.deadlines import run_due_work
 from storage.delivery import Claimed, backoff, claim_due, give_up, mark_sent, retry_later
+from storage.supplier_alerts import shown_remarks
 
 log = logging.getLogger(__name__)
 BATCH = 50
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_BATCHES_PER_PASS = 40
 
 
@@ -78,21 +81,7 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         )
         return "\n".join(lines), InlineKeyboardMarkup([[review]])
     if kind == "supplier_alert":
-        note_kind = RecordKind(payload["kind"])
-        remarks = payload.get("remarks")
-        text = texts.SUPPLIER_ALERT.format(
-            recipient_name=texts.esc(payload["recipient_name"]),
-            recipient=payload["recipient_gstin"],
-            verb=texts.ALERT_VERB.get(payload["action"], payload["action"]),
-            kind=note_kind.label,
-            number=texts.esc(payload["number"]),
-            day=texts.day(date.fromisoformat(payload["document_date"])),
-            value=payload["value"],
-            remarks=texts.SUPPLIER_REMARKS.format(remarks=texts.esc(remarks)) if remarks else "",
-        )
-        if note_kind.is_credit_note and payload["action"] == "R":
-            text += texts.SUPPLIER_ALERT_CREDIT_NOTE.format(tax=payload.get("tax", ""))
-        return text, None
+        return _render_supplier_alert(payload)
     if kind == "supplier_view_alert":
         lines = [texts.SUPPLIER_VIEW_ALERT.format(count=payload["count"])]
         for recipient, section, number, day, action, remarks in payload["items"]:
@@ -103,7 +92,9 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
                     section=texts.SECTION_NAMES.get(section, section),
                     number=texts.esc(number),
                     day=texts.day(date.fromisoformat(day)),
-                    remarks=texts.SUPPLIER_VIEW_REMARKS.format(remarks=texts.esc(remarks))
+                    remarks=texts.SUPPLIER_VIEW_REMARKS.format(
+                        remarks=texts.esc(shown_remarks(remarks))
+                    )
                     if remarks
                     else "",
                 )
@@ -125,6 +116,35 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
     if kind == "team_undo":
         return texts.TEAM_UNDO.format(who=who, count=payload["count"]), None
     raise ValueError(f"no renderer for outbox kind {kind!r}")
+
+
+def _render_supplier_alert(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+    """A buyer rejected or kept pending one of the supplier's documents (R4.4, R4.6).
+
+    The buyer's words are quoted as code, so a link in them is plain text, never a tap away;
+    the button mutes this buyer's alerts.
+    """
+    note_kind = RecordKind(payload["kind"])
+    remarks = shown_remarks(payload.get("remarks"))
+    text = texts.SUPPLIER_ALERT.format(
+        recipient_name=texts.esc(payload["recipient_name"]),
+        recipient=payload["recipient_gstin"],
+        verb=texts.ALERT_VERB.get(payload["action"], payload["action"]),
+        kind=note_kind.label,
+        number=texts.esc(payload["number"]),
+        day=texts.day(date.fromisoformat(payload["document_date"])),
+        value=payload["value"],
+        remarks=texts.SUPPLIER_REMARKS.format(remarks=texts.esc(remarks)) if remarks else "",
+    )
+    if note_kind.is_credit_note and payload["action"] == "R":
+        text += texts.SUPPLIER_ALERT_CREDIT_NOTE.format(tax=payload.get("tax", ""))
+    if payload.get("changes", 1) > 1:
+        text += texts.SUPPLIER_ALERT_MERGED.format(count=payload["changes"])
+    mute = InlineKeyboardButton(
+        texts.BUTTON_MUTE_BUYER.format(buyer=texts.clipped(payload["recipient_name"], 30)),
+        callback_data=encode("mb", payload["recipient_gstin"], "a"),
+    )
+    return text, InlineKeyboardMarkup([[mute]])
 
 
 _DEADLINE_KINDS = frozenset({"period_closed", "reminder_2b", "reminder_3b", "reminder_pending"})
@@ -256,8 +276,13 @@ async def _deliver(context: ContextTypes.DEFAULT_TYPE, message: Claimed) -> None
     blocked = False
     try:
         text, markup = render(message.kind, message.payload)
+        # No link previews: queued messages carry text from files and other taxpayers.
         await context.bot.send_message(
-            message.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+            message.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=NO_PREVIEW,
         )
         error = ""
     except RetryAfter as exc:  # Telegram's 429: wait as long as it says

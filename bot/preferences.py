@@ -7,6 +7,7 @@ messages: mutes, and the daily digest.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlmodel import Session
@@ -15,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.callbacks import Callback, encode
+from bot.callbacks import BadCallback, Callback, encode
 from bot.deps import deps_of
 from bot.store import in_store, working_taxpayer
 from storage.access import Actor
@@ -23,6 +24,7 @@ from storage.daily_digest import daily_digest_on, toggle_daily_digest
 from storage.deadline_settings import change_settings, clock_text, read_settings
 from storage.errors import UseCaseError
 from storage.models import Role
+from storage.supplier_alerts import muted_buyers, registered_name, toggle_buyer_mute
 from storage.taxpayers import (
     MUTABLE_KINDS,
     active_taxpayer,
@@ -31,6 +33,8 @@ from storage.taxpayers import (
     toggle_mute,
 )
 
+# A GSTIN as callback data carries it: 15 upper-case letters and digits (checked, not trusted).
+GSTIN_SHAPE = re.compile(r"[0-9A-Z]{15}")
 # `/settings <name> <value>`: the name a person types, and the use case's argument.
 CHANGES = {
     "2b": "remind_2b",
@@ -52,6 +56,10 @@ def _switches(session: Session, user_id: int) -> InlineKeyboardMarkup:
     on = daily_digest_on(session, user_id=user_id)
     label = (texts.SETTING_ON if on else texts.SETTING_OFF).format(name=texts.DAILY_DIGEST_SETTING)
     rows.append([InlineKeyboardButton(label, callback_data=encode("dd"))])
+    for buyer in muted_buyers(session, user_id=user_id):
+        name = texts.clipped(buyer.name or buyer.gstin, 30)
+        unmute = texts.BUTTON_UNMUTE_BUYER.format(buyer=name)
+        rows.append([InlineKeyboardButton(unmute, callback_data=encode("mb", buyer.gstin, "s"))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -145,6 +153,34 @@ async def daily_digest_toggled(
     if update.callback_query:
         await update.callback_query.edit_message_reply_markup(reply_markup=markup)
     return texts.DAILY_DIGEST_TOAST[on]
+
+
+async def buyer_mute_toggled(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback
+) -> str:
+    """A supplier alert's Mute button (or Unmute under /settings): one buyer's alerts."""
+    user, query = update.effective_user, update.callback_query
+    assert user is not None
+    buyer, where = tap.arg(0), tap.arg(1)
+    if not GSTIN_SHAPE.fullmatch(buyer) or where not in ("a", "s"):
+        raise BadCallback(f"not a buyer mute: {tap}")
+
+    def toggle(session: Session) -> tuple[bool, str, InlineKeyboardMarkup]:
+        ensure_user(session, user_id=user.id, now=datetime.now(UTC))
+        muted = toggle_buyer_mute(session, user_id=user.id, buyer=buyer, now=datetime.now(UTC))
+        name = registered_name(session, gstin=buyer) or buyer
+        if where == "s":
+            return muted, name, _switches(session, user.id)
+        label = (texts.BUTTON_UNMUTE_BUYER if muted else texts.BUTTON_MUTE_BUYER).format(
+            buyer=texts.clipped(name, 30)
+        )
+        button = InlineKeyboardButton(label, callback_data=encode("mb", buyer, "a"))
+        return muted, name, InlineKeyboardMarkup([[button]])
+
+    muted, name, markup = await in_store(deps_of(context).engine, toggle)
+    if query is not None:
+        await query.edit_message_reply_markup(reply_markup=markup)
+    return (texts.BUYER_MUTED if muted else texts.BUYER_UNMUTED).format(buyer=name)
 
 
 async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -58,6 +58,20 @@ def esc(text: object) -> str:
     return escape(str(text), quote=False)
 
 
+def clipped(text: object, width: int) -> str:
+    """A short label for a button (plain text): cut to `width` with an ellipsis."""
+    value = " ".join(str(text).split())
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def duration(seconds: int) -> str:
+    """A wait as a person says it: "40 s", "1 minute", "12 minutes"."""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 def inr(amount: Decimal) -> str:
     """₹1,23,456.00."""
     return format_inr(amount)
@@ -170,6 +184,8 @@ CARD = (
     "Status: {icon} {status}{by}{remarks}"
 )
 CARD_BY = " by {who} at {at}"
+CARD_SOURCE = "From {name} ({gstin}): their {file}, sent here on {when}"
+CARD_NOT_ON_PORTAL = "not yet seen on the portal"
 CARD_REMARKS = "\nRemarks: {remarks}"
 BUTTON_ACCEPT = "✅ Accept"
 BUTTON_REJECT = "❌ Reject"
@@ -198,6 +214,8 @@ PLEASE_CHOOSE = "Please choose"
 SEND_REMARK = "Send a remark, or tap “No remark”"
 NOT_EXPECTING_TEXT = "Send me a file to import, or use /inbox."
 UNKNOWN_TAP = "That button is out of date. Open /inbox again."
+TOO_MANY_TAPS = "You are tapping faster than I can follow: try again in {seconds} s."
+TOO_MANY_FILES = "You sent many files in a short time: send this one again in {minutes}."
 
 BULK_CONFIRM = "{verb} all {count} records with tax {tax}? {skipped}"
 BULK_SKIPPED = "{count} others in this list are left as they are (the rules do not allow it)."
@@ -290,14 +308,22 @@ DIGEST_MORE = " and {count} more"
 DIGEST_RESET = "{count} changed by the supplier: the earlier action was reset to No action."
 BUTTON_REVIEW_NEW = "Review these {count}"
 SUPPLIER_ALERT = (
-    "{recipient_name} ({recipient}) {verb} your {kind} {number} of {day} ({value}).{remarks}\n"
+    "{recipient_name} ({recipient}) {verb} your {kind} <code>{number}</code> of {day} "
+    "({value}).{remarks}\n"
     "What you can do: talk to the buyer; check GSTIN, value and rate; report the corrected "
     "document in GSTR-1A before your GSTR-3B, or in the amendment table of your next GSTR-1."
 )
 SUPPLIER_ALERT_CREDIT_NOTE = (
     "\nThe note's tax, {tax}, is added back to your liability in a later GSTR-3B."
 )
-SUPPLIER_REMARKS = "\nTheir remarks: “{remarks}”"
+SUPPLIER_REMARKS = "\nTheir remarks: <code>{remarks}</code>"
+SUPPLIER_ALERT_MERGED = (
+    "\nThey changed it {count} times since the last alert; this is where it stands now."
+)
+BUTTON_MUTE_BUYER = "🔕 Mute alerts from {buyer}"
+BUTTON_UNMUTE_BUYER = "🔔 Alerts from {buyer} are muted: unmute"
+BUYER_MUTED = "No more alerts from {buyer}. /settings to switch them on again."
+BUYER_UNMUTED = "Alerts from {buyer} are on again."
 ALERT_VERB = {"R": "rejected", "P": "kept pending"}
 TEAM_BULK = "{who} marked {count} records {done} in bulk (tax {tax})."
 TEAM_UNDO = "{who} undid a bulk action on {count} records."
@@ -318,8 +344,8 @@ BIND_DONE = "This group now gets the digests of <b>{taxpayer}</b> ({gstin})."
 BIND_PRIVATE = "Send /bind in the Telegram group that should get this GSTIN's messages."
 PRIVATE_ONLY = "Records are shown in a private chat only: message me directly."
 SUPPLIER_VIEW_ALERT = "Your buyers rejected or kept pending {count} of your documents:"
-SUPPLIER_VIEW_LINE = "• {recipient} {verb} {section} {number} of {day}{remarks}"
-SUPPLIER_VIEW_REMARKS = " — “{remarks}”"
+SUPPLIER_VIEW_LINE = "• {recipient} {verb} {section} <code>{number}</code> of {day}{remarks}"
+SUPPLIER_VIEW_REMARKS = " — <code>{remarks}</code>"
 SUPPLIER_VIEW_MORE = "… and {count} more."
 SUPPLIER_GUIDANCE = (
     "What you can do: talk to the buyer; check GSTIN, value and rate; report the corrected "

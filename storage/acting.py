@@ -10,16 +10,15 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from ims_domain.actions import ActionRequest, Decision, decide
-from ims_domain.money import format_inr
 from ims_domain.periods import IST
 from ims_domain.records import Action, OriginalState, Record
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
-from storage.convert import original_state_of, record_of, reduction_columns, rupees
+from storage.convert import original_state_of, record_of, reduction_columns
 from storage.errors import InvalidInput, NotFound, RuleRefused, StaleRecord
 from storage.models import ActionLog, RecordRow, Taxpayer, User, records_table
-from storage.outbox import enqueue, member_chats
 from storage.periods import first_open_period, period_state
 from storage.rulebook import RuleBook
+from storage.supplier_alerts import alert_supplier
 
 RECORDS = records_table()
 
@@ -153,8 +152,15 @@ def act_on_record(
     state = period_state(session, taxpayer_id=taxpayer.id, period=counts_in)
     if state is not None and state.gstr2b_generated_at is not None:
         state.changed_after_generation = True  # R2.5: recompute before GSTR-3B
-    if request.action in (Action.REJECT, Action.PENDING):
-        _alert_supplier(session, taxpayer=taxpayer, row=row, request=request, now=now)
+    alert_supplier(
+        session,
+        recipient=taxpayer,
+        row=row,
+        version=values["version"],
+        action=request.action,
+        remarks=remarks,
+        now=now,
+    )
     assert row.id is not None
     outcome = ActOutcome(row.id, values["version"], request.action, previous, decision)
     session.expire(row)  # the Core UPDATE bypassed the ORM: reload on next use
@@ -178,34 +184,6 @@ def _stale(session: Session, row: RecordRow) -> StaleRecord:
         changed_by=who,
         changed_at=row.action_at,
     )
-
-
-def _alert_supplier(
-    session: Session, *, taxpayer: Taxpayer, row: RecordRow, request: ActionRequest, now: datetime
-) -> None:
-    """Tell the supplier's people, if the supplier is registered here, of a reject or pending."""
-    supplier = session.exec(select(Taxpayer).where(Taxpayer.gstin == row.supplier_gstin)).first()
-    if supplier is None or supplier.id is None:
-        return
-    payload = {
-        "record_id": row.id,
-        "recipient_gstin": taxpayer.gstin,
-        "recipient_name": taxpayer.legal_name,
-        "kind": row.kind,
-        "number": row.number,
-        "document_date": row.document_date.isoformat(),
-        "value": format_inr(rupees(row.value_paise)),
-        "tax": format_inr(
-            rupees(row.igst_paise + row.cgst_paise + row.sgst_paise + row.cess_paise)
-        ),
-        "action": request.action.value,
-        "remarks": (request.remarks or "").strip() or None,
-    }
-    messages = [
-        (chat, "supplier_alert", payload, f"supplier_alert:{row.id}:{row.version + 1}:{chat}")
-        for chat in member_chats(session, taxpayer_id=supplier.id, kind="supplier_alert")
-    ]
-    enqueue(session, messages=messages, now=now)
 
 
 def find_record_id(

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     deadlines_interval_seconds: float = Field(default=300.0, ge=0)
     # Largest file accepted for import; Telegram lets a bot download at most 20 MB.
     max_file_mb: int = Field(default=20, ge=1)
+    # Per-user limits in the bot (0: none): button taps a minute, files an hour. Each allows a
+    # burst of its whole allowance; a person reviewing fast taps about one button a second.
+    tap_limit_per_minute: int = Field(default=120, ge=0)
+    upload_limit_per_hour: int = Field(default=60, ge=0)
     # TOML file of due dates extended by notification (see docs/due-date-overrides.example.toml).
     due_date_overrides_file: Path | None = None
     # itc.s16_4_deadline (OQ3): the month and day after the FY's end, as MM-DD.

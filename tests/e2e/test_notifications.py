@@ -62,10 +62,11 @@ async def test_R4_4_a_reject_reaches_the_supplier_with_remarks_and_guidance(bot:
     await tapped(bot, users[OWNER], card, "❌ Reject")
     await users[OWNER].reply("not ordered by us")
     alert = await bot.tg.wait_for(supplier.last_message)
-    assert "Acme Traders (27AAPFU0939F1ZV) rejected your invoice INV-0 of 01-Oct-2025" in (
-        alert.text or ""
+    assert (
+        "Acme Traders (27AAPFU0939F1ZV) rejected your invoice <code>INV-0</code> of 01-Oct-2025"
+        in (alert.text or "")
     )
-    assert "Their remarks: “not ordered by us”" in (alert.text or "")
+    assert "Their remarks: <code>not ordered by us</code>" in (alert.text or "")
     assert "GSTR-1A before your GSTR-3B" in (alert.text or "")
 
 
@@ -192,8 +193,9 @@ async def test_R4_6_a_supplier_view_with_new_rejections_alerts_the_supplier(bot:
             (m for m in supplier.messages()[before:] if "Your buyers" in (m.text or "")), None
         )
     )
-    assert "27AAPFU0939F1ZV rejected invoice INV-1 of 03-Oct-2025 — “wrong rate”" in (
-        alert.text or ""
+    assert (
+        "27AAPFU0939F1ZV rejected invoice <code>INV-1</code> of 03-Oct-2025 — "
+        "<code>wrong rate</code>" in (alert.text or "")
     )
     assert "INV-2" not in (alert.text or "")
     # The same view again brings no new rejection: no second alert.
@@ -216,7 +218,7 @@ async def test_R4_4_a_rejected_credit_note_tells_the_supplier_its_tax_comes_back
     await tapped(bot, users[OWNER], bot.tg.message(OWNER, card.message_id), "Yes, reject")
     await tapped(bot, users[OWNER], bot.tg.message(OWNER, card.message_id), "No remark")
     alert = await bot.tg.wait_for(supplier.last_message)
-    assert "rejected your credit note CN-0" in (alert.text or "")
+    assert "rejected your credit note <code>CN-0</code>" in (alert.text or "")
     assert "The note's tax, ₹1,800.00, is added back to your liability" in (alert.text or "")
 
 
