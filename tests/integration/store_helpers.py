@@ -17,12 +17,13 @@ from storage.imports import ImportResult, import_records
 from storage.models import ActionLog, Channel, Outbox, Role
 from storage.rulebook import RuleBook
 from storage.taxpayers import create_invite, ensure_user, join_with_invite, register_taxpayer
-from tests.builders import OCT_2025, RECIPIENT, record
+from tests.builders import OCT_2025, RECIPIENT, SUPPLIER, record
 
 NOW = datetime(2025, 11, 5, 6, 30, tzinfo=UTC)  # 12:00 IST, 5-Nov-2025
 CLI = Actor.system(Channel.CLI)
 OWNER, APPROVER, VIEWER, STRANGER = 101, 102, 103, 999
 OTHER_RECIPIENT = "29AABCR1718E1ZL"
+SUPPLIER_OWNER = 555
 
 
 def setup_team(engine: Engine) -> None:
@@ -40,6 +41,19 @@ def setup_team(engine: Engine) -> None:
                 session, actor=Actor.user(OWNER), gstin=RECIPIENT, role=role, now=NOW
             )
             join_with_invite(session, user_id=user, name=f"user{user}", code=invite.code, now=NOW)
+
+
+def setup_supplier(engine: Engine) -> None:
+    """SUPPLIER registered here as Sharma Components, owned by SUPPLIER_OWNER."""
+    with transaction(engine) as session:
+        register_taxpayer(
+            session,
+            actor=CLI,
+            gstin=SUPPLIER,
+            name="Sharma Components",
+            owner_id=SUPPLIER_OWNER,
+            now=NOW,
+        )
 
 
 def invoices(

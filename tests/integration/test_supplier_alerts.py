@@ -18,19 +18,19 @@ from storage.db import transaction
 from storage.models import Outbox, RecordRow
 from storage.rulebook import RuleBook
 from storage.supplier_alerts import REMARKS_SHOWN, muted_buyers, toggle_buyer_mute
-from storage.taxpayers import bind_group, register_taxpayer
+from storage.taxpayers import bind_group
 from tests.builders import RECIPIENT, SUPPLIER, record
 from tests.integration.store_helpers import (
     APPROVER,
-    CLI,
     NOW,
     OWNER,
+    SUPPLIER_OWNER,
     do_import,
     invoices,
+    setup_supplier,
     setup_team,
 )
 
-SUPPLIER_OWNER = 555
 RULES = RuleBook(settings=RulesSettings(remarks_max_len=1000))
 
 
@@ -38,15 +38,8 @@ RULES = RuleBook(settings=RulesSettings(remarks_max_len=1000))
 def parties(engine: Engine) -> Engine:
     """RECIPIENT's team; SUPPLIER registered with its owner; two invoices from SUPPLIER."""
     setup_team(engine)
+    setup_supplier(engine)
     with transaction(engine) as session:
-        register_taxpayer(
-            session,
-            actor=CLI,
-            gstin=SUPPLIER,
-            name="Sharma Components",
-            owner_id=SUPPLIER_OWNER,
-            now=NOW,
-        )
         bind_group(session, user_id=OWNER, chat_id=-500, now=NOW)
     do_import(engine, invoices(2))
     return engine

@@ -22,7 +22,7 @@ from storage.imports import ImportResult
 from storage.models import ImportBatch, RecordRow, Role
 from storage.queries import record_source
 from storage.rulebook import RuleBook
-from storage.taxpayers import create_invite, join_with_invite, register_taxpayer
+from storage.taxpayers import create_invite, join_with_invite
 from storage.uploads import import_file
 from tests.builders import RECIPIENT, SUPPLIER
 from tests.integration.store_helpers import (
@@ -32,12 +32,13 @@ from tests.integration.store_helpers import (
     OTHER_RECIPIENT,
     OWNER,
     STRANGER,
+    SUPPLIER_OWNER,
     VIEWER,
     invoices,
+    setup_supplier,
     setup_team,
 )
 
-SUPPLIER_OWNER = 555
 OCTOBER = ReturnPeriod(2025, 10)
 
 
@@ -45,15 +46,7 @@ OCTOBER = ReturnPeriod(2025, 10)
 def parties(engine: Engine) -> Engine:
     """RECIPIENT's team (setup_team), and SUPPLIER registered here with its own owner."""
     setup_team(engine)
-    with transaction(engine) as session:
-        register_taxpayer(
-            session,
-            actor=CLI,
-            gstin=SUPPLIER,
-            name="Sharma Components",
-            owner_id=SUPPLIER_OWNER,
-            now=NOW,
-        )
+    setup_supplier(engine)
     return engine
 
 
