@@ -115,9 +115,7 @@ async def setting_toggled(update: Update, context: ContextTypes.DEFAULT_TYPE, ta
     """A mute button: mute or unmute that kind, redraw the buttons."""
     user = update.effective_user
     assert user is not None
-    setting = tap.arg(0)
-    if setting not in MUTABLE_KINDS:
-        raise UseCaseError(texts.UNKNOWN_TAP)
+    setting = tap.choice_arg(0, MUTABLE_KINDS)
 
     def toggle(session: Session) -> tuple[bool, InlineKeyboardMarkup]:
         ensure_user(session, user_id=user.id, now=datetime.now(UTC))
