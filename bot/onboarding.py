@@ -112,6 +112,7 @@ async def add_gstin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 name=name,
                 frequency=frequency,
                 owner_id=owner,
+                admin_id=user.id,
                 now=datetime.now(UTC),
             ),
         )
@@ -241,7 +242,9 @@ async def member_removed(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
 
     def remove(session: Session) -> None:
         gstin = working_taxpayer(session, user.id).gstin
-        remove_member(session, actor=Actor.user(user.id), gstin=gstin, user_id=member)
+        remove_member(
+            session, actor=Actor.user(user.id), gstin=gstin, user_id=member, now=datetime.now(UTC)
+        )
 
     await in_store(deps_of(context).engine, remove)
     return texts.MEMBER_REMOVED
