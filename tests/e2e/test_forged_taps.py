@@ -206,7 +206,12 @@ async def test_forged_taps_are_answered_once_never_as_a_failure(
     at = await scene(bot)
     pools = arg_pools(at.own, at.others)
     rng = random.Random(SEED)
-    taps: list[tuple[FakeUser, BotMessage, str]] = []
+    # First each button as the bot writes it, tapped twice (a double tap), then the fuzz.
+    taps: list[tuple[FakeUser, BotMessage, str]] = [
+        (at.owner, at.board, ":".join(["v1", verb, *args]))
+        for verb, args in sorted(well_formed(at.own[0]).items())
+        for _ in range(2)
+    ]
     for verb in sorted(TAPS):
         pool = pools[verb]
         taps += [(at.owner, at.board, forged(rng, verb, pool)) for _ in range(TAPS_PER_VERB)]
