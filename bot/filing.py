@@ -14,11 +14,10 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.callbacks import BadCallback, Callback, encode
+from bot.callbacks import Callback, encode
 from bot.deps import deps_of
 from bot.inbox import Screen, edit
 from bot.store import in_store, working_taxpayer
-from ims_domain.periods import PeriodError, ReturnPeriod
 from storage.access import Actor, taxpayer_for
 from storage.closing import FilingCandidate, filing_candidate, mark_gstr3b_filed, unfiled_periods
 from storage.deadlines import run_due_work
@@ -64,18 +63,11 @@ async def filed_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await message.reply_text(screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.markup)
 
 
-def _period(tap: Callback) -> ReturnPeriod:
-    try:
-        return ReturnPeriod.parse(tap.arg(1))
-    except PeriodError:
-        raise BadCallback(f"bad period {tap.arg(1)!r}") from None
-
-
 async def on_period(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
     """A period button: say what marking it filed changes, and ask again."""
     user = update.effective_user
     assert user is not None
-    gstin, period = tap.arg(0), _period(tap)
+    gstin, period = tap.gstin_arg(0), tap.period_arg(1)
     candidate = await in_store(
         deps_of(context).engine,
         lambda s: filing_candidate(s, actor=Actor.user(user.id), gstin=gstin, period=period),
@@ -95,7 +87,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Ca
     """The second tap: mark it filed, run the due work at once, and tell what changed."""
     user = update.effective_user
     assert user is not None
-    gstin, period = tap.arg(0), _period(tap)
+    gstin, period = tap.gstin_arg(0), tap.period_arg(1)
     deps = deps_of(context)
 
     def mark(session: Session) -> FilingCandidate:
@@ -128,7 +120,7 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     """Cancel: back to the periods, nothing marked."""
     user = update.effective_user
     assert user is not None
-    gstin = tap.arg(0)
+    gstin = tap.gstin_arg(0)
     screen = await in_store(
         deps_of(context).engine, lambda s: periods_screen(s, user_id=user.id, gstin=gstin)
     )

@@ -21,7 +21,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import Deps, deps_of
-from bot.lists import ANY, FIELDS, STATUSES, ListSpec
+from bot.lists import ANY, FIELDS, FIRST_PAGE, STATUSES, ListSpec, page_of
 from bot.store import in_store, working_taxpayer
 from ims_domain.actions import ActionRequest, ItcReduction
 from ims_domain.errors import ImsDomainError
@@ -129,7 +129,10 @@ def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
     buttons = [
         [
             _button(
-                texts.BUTTON_REVIEW.format(count=no_action), "ls", *ListSpec(status="N").args(), "-"
+                texts.BUTTON_REVIEW.format(count=no_action),
+                "ls",
+                *ListSpec(status="N").args(),
+                FIRST_PAGE,
             )
         ],
         [
@@ -139,11 +142,11 @@ def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
                 ),
                 "ls",
                 *ListSpec(status=code).args(),
-                "-",
+                FIRST_PAGE,
             )
             for code, a in (("P", Action.PENDING), ("A", Action.ACCEPT), ("R", Action.REJECT))
         ],
-        [_button(texts.BUTTON_CREDIT_NOTES, "ls", *ListSpec(kind="C").args(), "-")],
+        [_button(texts.BUTTON_CREDIT_NOTES, "ls", *ListSpec(kind="C").args(), FIRST_PAGE)],
     ]
     return Screen("\n".join(lines), buttons)
 
@@ -185,11 +188,11 @@ def list_filter(
 
 
 def list_screen(
-    session: Session, *, user_id: int, spec: ListSpec, cursor: str, deps: Deps
+    session: Session, *, user_id: int, spec: ListSpec, after: InboxCursor | None, deps: Deps
 ) -> Screen:
-    """A page of one list, with a button per record, paging, filters and the bulk actions."""
+    """A page of one list (from its start, or `after` a record), with a button per record,
+    paging, filters and the bulk actions."""
     taxpayer = working_taxpayer(session, user_id)
-    after = InboxCursor.decode(cursor) if cursor != "-" else None
     page = inbox_page(
         session,
         actor=Actor.user(user_id),
@@ -210,7 +213,7 @@ def list_screen(
         buttons.append([_button(f"{item.kind.label} {item.number}", "cd", item.record_id)])
     navigation = []
     if after is not None:
-        navigation.append(_button(texts.BUTTON_FIRST, "ls", *spec.args(), "-"))
+        navigation.append(_button(texts.BUTTON_FIRST, "ls", *spec.args(), FIRST_PAGE))
     if page.next_cursor:
         navigation.append(_button(texts.BUTTON_NEXT, "ls", *spec.args(), page.next_cursor.encode()))
     navigation.append(_button(texts.BUTTON_FILTER, "fm", *spec.args()))
@@ -249,7 +252,7 @@ def filter_screen(session: Session, *, user_id: int, spec: ListSpec, deps: Deps)
     def choice(label: str, **change: str) -> InlineKeyboardButton:
         chosen = spec.with_(**change)
         mark = "• " if chosen == spec else ""
-        return _button(mark + label, "ls", *chosen.args(), "-")
+        return _button(mark + label, "ls", *chosen.args(), FIRST_PAGE)
 
     buttons = [
         [
@@ -270,7 +273,7 @@ def filter_screen(session: Session, *, user_id: int, spec: ListSpec, deps: Deps)
         ],
         [choice(texts.FILTER_ANY_SUPPLIER, supplier=ANY)],
         *([choice(name[:30], supplier=gstin)] for gstin, name in list(suppliers.items())[:5]),
-        [_button(texts.BUTTON_BACK, "ls", *spec.args(), "-")],
+        [_button(texts.BUTTON_BACK, "ls", *spec.args(), FIRST_PAGE)],
     ]
     return Screen(texts.FILTER_HEAD.format(title=texts.list_title(spec)), buttons)
 
@@ -442,7 +445,7 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Cal
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
-    record_id, version, action = tap.int_arg(0), tap.int_arg(1), Action(tap.arg(2))
+    record_id, version, action = tap.int_arg(0), tap.int_arg(1), tap.enum_arg(2, Action)
 
     def decide_then_act(session: Session) -> tuple[Proposal, tuple[str, Screen] | None]:
         if action is Action.NO_ACTION or (
@@ -563,13 +566,19 @@ async def on_reduction(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: 
     """Full reduction applies at once; nil needs a remark (OQ10)."""
     if context.user_data is not None:
         context.user_data.pop("amounts_for", None)
-    record_id, version, choice = tap.int_arg(0), tap.int_arg(1), tap.arg(2)
+    record_id, version = tap.int_arg(0), tap.int_arg(1)
+    choice = tap.choice_arg(2, ("F", "N"))
     if choice == "F":
         return await apply(
             update, context, record_id, version, ActionRequest(Action.ACCEPT, ItcReduction.full())
         )
     label = await _label(context, update, record_id)
     return await ask_remark(update, context, Pending(record_id, version, Action.ACCEPT, "N", label))
+
+
+# The ITC reduction an action waiting for its remark carries: "N" nil, "P" partial (declared),
+# "-" none asked.
+REDUCTION_CODES = ("N", "P", "-")
 
 
 @dataclass(frozen=True)
@@ -579,7 +588,7 @@ class Pending:
     record_id: int
     version: int
     action: Action
-    reduction: str  # "N" nil ITC reduction, "P" partial (declared), "-" none asked
+    reduction: str  # one of REDUCTION_CODES
     label: str
     chat_id: int | None = None
     message_id: int | None = None
@@ -628,7 +637,13 @@ async def on_skip_remark(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
     """Apply the action without a remark."""
     if context.user_data is not None:
         context.user_data.pop("remark_for", None)
-    waiting = Pending(tap.int_arg(0), tap.int_arg(1), Action(tap.arg(2)), tap.arg(3), "")
+    waiting = Pending(
+        tap.int_arg(0),
+        tap.int_arg(1),
+        tap.enum_arg(2, Action),
+        tap.choice_arg(3, REDUCTION_CODES),
+        "",
+    )
     return await apply(update, context, waiting.record_id, waiting.version, waiting.request(None))
 
 
@@ -750,7 +765,7 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
-    spec, action = ListSpec.from_tap(tap), Action(tap.arg(FIELDS))
+    spec, action = ListSpec.from_tap(tap), tap.enum_arg(FIELDS, Action, among=texts.ACTION_VERB)
 
     def preview(session: Session):  # type: ignore[no-untyped-def]
         taxpayer = working_taxpayer(session, user.id)
@@ -784,7 +799,7 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
                 action.value,
             )
         ],
-        [_button(texts.BUTTON_CANCEL, "ls", *spec.args(), "-")],
+        [_button(texts.BUTTON_CANCEL, "ls", *spec.args(), FIRST_PAGE)],
     ]
     await edit(update, Screen(text, buttons if result.count else buttons[1:]))
     return texts.PLEASE_CONFIRM
@@ -795,7 +810,7 @@ async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
-    spec, action = ListSpec.from_tap(tap), Action(tap.arg(FIELDS))
+    spec, action = ListSpec.from_tap(tap), tap.enum_arg(FIELDS, Action, among=texts.ACTION_VERB)
 
     def run(session: Session):  # type: ignore[no-untyped-def]
         taxpayer = working_taxpayer(session, user.id)
@@ -857,11 +872,10 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     """Open a list page in place."""
     user = update.effective_user
     assert user is not None
-    spec = ListSpec.from_tap(tap)
+    spec, after = ListSpec.from_tap(tap), page_of(tap, FIELDS)
     deps = deps_of(context)
     screen = await in_store(
-        deps.engine,
-        lambda s: list_screen(s, user_id=user.id, spec=spec, cursor=tap.arg(FIELDS), deps=deps),
+        deps.engine, lambda s: list_screen(s, user_id=user.id, spec=spec, after=after, deps=deps)
     )
     await edit(update, screen)
     return ""

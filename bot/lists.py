@@ -6,6 +6,7 @@ filter menu and its bulk actions all name the same records. Unknown codes raise 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -13,15 +14,22 @@ from decimal import Decimal
 from bot.callbacks import BadCallback, Callback
 from ims_domain.periods import FinancialYear, PeriodError, ReturnPeriod
 from ims_domain.records import Action, RecordKind
+from storage.errors import InvalidInput
 from storage.filters import RecordFilter
+from storage.queries import InboxCursor
 
 ANY = "*"
 FIELDS = 6  # callback arguments a list takes
+FIRST_PAGE = "-"  # the page argument of a list's first page
 QUARTER = "Q"  # period prefix: the QRMP quarter ending in that month
 WINDOW = "W"  # scope prefix: specified records whose Pending window ends that day (YYYYMMDD)
 ARRIVED = "S"  # scope prefix: records first stored after that moment (Unix milliseconds)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 YEAR = "Y"  # scope prefix: documents dated in the financial year starting that year (YYYY)
+# ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+_DIGITS = re.compile(r"[0-9]+")
+_BATCH = re.compile(r"[0-9]{1,18}")  # an import batch id that fits a 64-bit column
+_SUPPLIER = re.compile(r"[0-9A-Za-z]{1,15}")  # a GSTIN, or a port code for a bill of entry
 STATUSES = {"N": Action.NO_ACTION, "P": Action.PENDING, "A": Action.ACCEPT, "R": Action.REJECT}
 KINDS = {
     "I": (RecordKind.INVOICE, RecordKind.INVOICE_AMENDMENT),
@@ -68,7 +76,7 @@ class ListSpec:
             self.status in (ANY, *STATUSES)
             and self.kind in (ANY, *KINDS)
             and self.amount in (ANY, *AMOUNTS)
-            and (self.supplier == ANY or (self.supplier.isalnum() and len(self.supplier) <= 15))
+            and (self.supplier == ANY or _SUPPLIER.fullmatch(self.supplier) is not None)
             and (
                 self.scope == ANY
                 or self.batch_id is not None
@@ -103,15 +111,13 @@ class ListSpec:
     @property
     def batch_id(self) -> int | None:
         """The import batch the list is limited to, if any."""
-        return int(self.scope) if self.scope.isascii() and self.scope.isdigit() else None
+        return int(self.scope) if _BATCH.fullmatch(self.scope) else None
 
     @property
     def window_end(self) -> date | None:
         """The day a Pending window ends, for a list of the records it holds (R3.4)."""
         code = self.scope[1:]
-        if not (
-            self.scope.startswith(WINDOW) and len(code) == 8 and code.isascii() and code.isdigit()
-        ):
+        if not (self.scope.startswith(WINDOW) and _DIGITS.fullmatch(code) and len(code) == 8):
             return None
         try:
             return date(int(code[:4]), int(code[4:6]), int(code[6:]))
@@ -122,7 +128,7 @@ class ListSpec:
     def arrived_after(self) -> datetime | None:
         """The moment after which the listed records were first stored, if the list says."""
         code = self.scope[1:]
-        if not (self.scope.startswith(ARRIVED) and 0 < len(code) <= 14 and code.isdigit()):
+        if not (self.scope.startswith(ARRIVED) and _DIGITS.fullmatch(code) and len(code) <= 14):
             return None
         return _EPOCH + timedelta(milliseconds=int(code))
 
@@ -130,7 +136,7 @@ class ListSpec:
     def financial_year(self) -> FinancialYear | None:
         """The financial year whose documents the list shows, if it says."""
         code = self.scope[1:]
-        if not (self.scope.startswith(YEAR) and len(code) == 4 and code.isdigit()):
+        if not (self.scope.startswith(YEAR) and _DIGITS.fullmatch(code) and len(code) == 4):
             return None
         try:
             return FinancialYear(int(code))
@@ -174,7 +180,7 @@ def window_code(day: date) -> str:
 
 
 def _month(code: str) -> ReturnPeriod:
-    if len(code) != 6 or not code.isdigit():
+    if not (_DIGITS.fullmatch(code) and len(code) == 6):
         raise ValueError(f"period {code!r} is not MMYYYY")
     return ReturnPeriod.parse(code)
 
@@ -187,3 +193,14 @@ def arrived_code(moment: datetime) -> str:
 def year_code(year: FinancialYear) -> str:
     """The scope field of a list of the documents of financial year `year`."""
     return f"{YEAR}{year.start_year}"
+
+
+def page_of(tap: Callback, index: int) -> InboxCursor | None:
+    """The page a list tap asks for: None for the first, else where the last one ended."""
+    text = tap.arg(index)
+    if text == FIRST_PAGE:
+        return None
+    try:
+        return InboxCursor.decode(text)
+    except InvalidInput:
+        raise BadCallback(f"bad page {text!r}") from None

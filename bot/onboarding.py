@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import deps_of
+from bot.inbox import unchanged_is_fine
 from bot.store import in_store, working_taxpayer
 from ims_domain.periods import FilingFrequency
 from storage.access import Actor
@@ -111,6 +112,7 @@ async def add_gstin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 name=name,
                 frequency=frequency,
                 owner_id=owner,
+                admin_id=user.id,
                 now=datetime.now(UTC),
             ),
         )
@@ -145,14 +147,15 @@ async def gstin_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: 
     """A GSTIN button: make it the active one (membership re-checked)."""
     user = update.effective_user
     assert user is not None
-    gstin = tap.arg(0)
+    gstin = tap.gstin_arg(0)
     taxpayer = await in_store(
         deps_of(context).engine,
         lambda s: choose_active(s, user_id=user.id, gstin=gstin, now=datetime.now(UTC)),
     )
     text = texts.GSTIN_CHOSEN.format(taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin)
     if update.callback_query and update.callback_query.message:
-        await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML)
+        with unchanged_is_fine():  # the same GSTIN tapped again
+            await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML)
     return taxpayer.gstin
 
 
@@ -239,7 +242,9 @@ async def member_removed(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
 
     def remove(session: Session) -> None:
         gstin = working_taxpayer(session, user.id).gstin
-        remove_member(session, actor=Actor.user(user.id), gstin=gstin, user_id=member)
+        remove_member(
+            session, actor=Actor.user(user.id), gstin=gstin, user_id=member, now=datetime.now(UTC)
+        )
 
     await in_store(deps_of(context).engine, remove)
     return texts.MEMBER_REMOVED

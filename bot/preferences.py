@@ -7,7 +7,6 @@ messages: mutes, and the daily digest.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from sqlmodel import Session
@@ -16,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.callbacks import BadCallback, Callback, encode
+from bot.callbacks import Callback, encode
 from bot.deps import deps_of
 from bot.store import in_store, working_taxpayer
 from storage.access import Actor
@@ -33,8 +32,6 @@ from storage.taxpayers import (
     toggle_mute,
 )
 
-# A GSTIN as callback data carries it: 15 upper-case letters and digits (checked, not trusted).
-GSTIN_SHAPE = re.compile(r"[0-9A-Z]{15}")
 # `/settings <name> <value>`: the name a person types, and the use case's argument.
 CHANGES = {
     "2b": "remind_2b",
@@ -123,9 +120,7 @@ async def setting_toggled(update: Update, context: ContextTypes.DEFAULT_TYPE, ta
     """A mute button: mute or unmute that kind, redraw the buttons."""
     user = update.effective_user
     assert user is not None
-    setting = tap.arg(0)
-    if setting not in MUTABLE_KINDS:
-        raise UseCaseError(texts.UNKNOWN_TAP)
+    setting = tap.choice_arg(0, MUTABLE_KINDS)
 
     def toggle(session: Session) -> tuple[bool, InlineKeyboardMarkup]:
         ensure_user(session, user_id=user.id, now=datetime.now(UTC))
@@ -161,9 +156,7 @@ async def buyer_mute_toggled(
     """A supplier alert's Mute button (or Unmute under /settings): one buyer's alerts."""
     user, query = update.effective_user, update.callback_query
     assert user is not None
-    buyer, where = tap.arg(0), tap.arg(1)
-    if not GSTIN_SHAPE.fullmatch(buyer) or where not in ("a", "s"):
-        raise BadCallback(f"not a buyer mute: {tap}")
+    buyer, where = tap.gstin_arg(0), tap.choice_arg(1, ("a", "s"))
 
     def toggle(session: Session) -> tuple[bool, str, InlineKeyboardMarkup]:
         ensure_user(session, user_id=user.id, now=datetime.now(UTC))

@@ -17,13 +17,13 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.callbacks import BadCallback, Callback, encode
+from bot.callbacks import Callback, encode
 from bot.deps import deps_of
 from bot.files import send_action_files
 from bot.inbox import Screen, edit, list_screen
 from bot.lists import ANY, ListSpec, quarter_code, window_code
 from bot.store import in_store
-from ims_domain.periods import IST, FilingFrequency, PeriodError, ReturnPeriod
+from ims_domain.periods import IST, FilingFrequency, ReturnPeriod
 from storage.access import Actor, taxpayer_for
 from storage.errors import UseCaseError
 from storage.models import Taxpayer
@@ -92,14 +92,10 @@ def _switch_to(session: Session, *, user_id: int, gstin: str) -> tuple[Taxpayer,
     return taxpayer, texts.GSTIN_SWITCHED.format(name=name, gstin=taxpayer.gstin)
 
 
-def _tax_period_code(taxpayer: Taxpayer, code: str) -> str:
-    """A list's period field for the tax period of `code`: the quarter for a QRMP recipient."""
-    if code == ANY:
+def _tax_period_code(taxpayer: Taxpayer, period: ReturnPeriod | None) -> str:
+    """A list's period field for the tax period of `period`: the quarter for a QRMP recipient."""
+    if period is None:
         return ANY
-    try:
-        period = ReturnPeriod.parse(code)
-    except PeriodError:
-        raise BadCallback(f"bad period {code!r}") from None
     if frequency_of(taxpayer) is FilingFrequency.QUARTERLY:
         return quarter_code(period)
     return period.code
@@ -109,17 +105,17 @@ async def on_review(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Cal
     """A reminder's Review or Pending button: exactly the records it speaks of, as a list."""
     user = update.effective_user
     assert user is not None
-    gstin, status, period, scope = (tap.arg(i) for i in range(4))
+    gstin = tap.gstin_arg(0)
+    period = None if tap.arg(2) == ANY else tap.period_arg(2)
+    spec = ListSpec(status=tap.arg(1), scope=tap.arg(3)).checked()
     if not _in_private_chat(update):
         await _refuse_in_group(context, user.id, gstin)
     deps = deps_of(context)
 
     def open_list(session: Session) -> tuple[str, Screen]:
         taxpayer, toast = _switch_to(session, user_id=user.id, gstin=gstin)
-        spec = ListSpec(
-            status=status, period=_tax_period_code(taxpayer, period), scope=scope
-        ).checked()
-        return toast, list_screen(session, user_id=user.id, spec=spec, cursor="-", deps=deps)
+        listed = spec.with_(period=_tax_period_code(taxpayer, period))
+        return toast, list_screen(session, user_id=user.id, spec=listed, after=None, deps=deps)
 
     toast, screen = await in_store(deps.engine, open_list)
     await edit(update, screen)
@@ -130,7 +126,7 @@ async def on_export(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Cal
     """A GSTR-3B reminder's Export button: the action file of its GSTIN, as /export sends it."""
     user, query = update.effective_user, update.callback_query
     assert user is not None and query is not None and query.message is not None
-    gstin = tap.arg(0)
+    gstin = tap.gstin_arg(0)
     if not _in_private_chat(update):
         await _refuse_in_group(context, user.id, gstin)
     await in_store(deps_of(context).engine, lambda s: _switch_to(s, user_id=user.id, gstin=gstin))
@@ -142,11 +138,7 @@ async def on_snooze(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Cal
     """Remind me tomorrow: the same GSTR-2B reminder to this chat, tomorrow at the same time."""
     user, query = update.effective_user, update.callback_query
     assert user is not None and query is not None and query.message is not None
-    gstin = tap.arg(0)
-    try:
-        period = ReturnPeriod.parse(tap.arg(1))
-    except PeriodError:
-        raise BadCallback(f"bad period {tap.arg(1)!r}") from None
+    gstin, period = tap.gstin_arg(0), tap.period_arg(1)
     deps = deps_of(context)
     message = query.message
     # The reminder's own time of day; a message too old to read falls back to now's.

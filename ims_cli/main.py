@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ims_cli import bot_command, domain_commands, file_commands, store_commands
+from ims_cli import audit_command, bot_command, domain_commands, file_commands, store_commands
 from ims_domain.errors import ImsDomainError
 from ims_domain.periods import StateGroup
 from storage.errors import UseCaseError
@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--gstin", help="the recipient's GSTIN (gives the state group)")
 
     _store_commands(commands, command, subs)
+    _audit_command(command)
     _file_commands(command)
     for sub in subs:
         sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
@@ -121,6 +122,12 @@ def _store_commands(
 
     due = command("tick", store_commands.tick, "one pass of due work: period close, reminders")
     due.add_argument("--now", help="ISO date-time (default: now; without an offset: IST)")
+
+
+def _audit_command(command: Callable[[str, Command, str], argparse.ArgumentParser]) -> None:
+    trail = command("audit", audit_command.audit, "a GSTIN's audit trail, newest first")
+    trail.add_argument("--gstin", required=True)
+    trail.add_argument("--limit", type=int, default=50, help="entries to show (default 50)")
 
 
 def _file_commands(command: Callable[[str, Command, str], argparse.ArgumentParser]) -> None:

@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from ims_domain.actions import ActionRequest, Decision, decide
 from ims_domain.periods import IST
 from ims_domain.records import Action, OriginalState, Record
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
+from storage.audit import record_actions
 from storage.convert import original_state_of, record_of, reduction_columns
 from storage.errors import InvalidInput, NotFound, RuleRefused, StaleRecord
-from storage.models import ActionLog, RecordRow, Taxpayer, User, records_table
+from storage.models import RecordRow, Taxpayer, User, records_table
 from storage.periods import first_open_period, period_state
 from storage.rulebook import RuleBook
 from storage.supplier_alerts import alert_supplier
@@ -134,20 +135,22 @@ def act_on_record(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(row)
         raise _stale(session, row)
-    session.execute(
-        insert(ActionLog.__table__),  # type: ignore[attr-defined]
-        {
-            "record_id": row.id,
-            "taxpayer_id": taxpayer.id,
-            "user_id": actor.user_id,
-            "at": now,
-            "from_action": previous.value,
-            "to_action": request.action.value,
-            "channel": actor.channel.value,
-            "remarks": remarks,
-            "bulk_id": None,
-            "record_version": row.version + 1,
-        },
+    record_actions(
+        session,
+        [
+            {
+                "record_id": row.id,
+                "taxpayer_id": taxpayer.id,
+                "user_id": actor.user_id,
+                "at": now,
+                "from_action": previous.value,
+                "to_action": request.action.value,
+                "channel": actor.channel.value,
+                "remarks": remarks,
+                "bulk_id": None,
+                "record_version": row.version + 1,
+            }
+        ],
     )
     state = period_state(session, taxpayer_id=taxpayer.id, period=counts_in)
     if state is not None and state.gstr2b_generated_at is not None:

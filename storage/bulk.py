@@ -13,7 +13,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    insert,
     literal,
     not_,
     select,
@@ -27,12 +26,12 @@ from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
 from storage.acting import decision_for
+from storage.audit import record_actions_from
 from storage.convert import period_number, rupees
 from storage.eligibility import CREDIT_NOTE, C, decided_in_python, eligible_in_sql, prefilter
 from storage.errors import NotFound, UndoRefused
 from storage.filters import RecordFilter
 from storage.models import (
-    ActionLog,
     BulkAction,
     Channel,
     PeriodState,
@@ -46,20 +45,6 @@ from storage.periods import filed_periods
 from storage.rulebook import RuleBook
 
 RECORDS = records_table()
-AUDIT = ActionLog.__table__  # type: ignore[attr-defined]
-# The action log's columns, in the order the INSERT … SELECT statements below fill them.
-AUDIT_COLUMNS = [
-    "record_id",
-    "taxpayer_id",
-    "user_id",
-    "at",
-    "from_action",
-    "to_action",
-    "channel",
-    "remarks",
-    "bulk_id",
-    "record_version",
-]
 
 
 @dataclass(frozen=True)
@@ -269,22 +254,20 @@ def record_bulk_audit(
     """One audit row per changed record (INSERT … SELECT); returns the count and tax changed."""
     assert bulk.id is not None
     changed = C.last_bulk_id == bulk.id
-    session.execute(
-        insert(AUDIT).from_select(
-            AUDIT_COLUMNS,
-            select(
-                C.id,
-                C.taxpayer_id,
-                literal(bulk.user_id, type_=C.action_by.type),
-                literal(now, type_=C.action_at.type),
-                C.previous_action,
-                C.action,
-                literal(channel.value),
-                C.remarks,
-                literal(bulk.id),
-                C.version,
-            ).where(changed),
-        )
+    record_actions_from(
+        session,
+        select(
+            C.id,
+            C.taxpayer_id,
+            literal(bulk.user_id, type_=C.action_by.type),
+            literal(now, type_=C.action_at.type),
+            C.previous_action,
+            C.action,
+            literal(channel.value),
+            C.remarks,
+            literal(bulk.id),
+            C.version,
+        ).where(changed),
     )
     count, taxes = _totals(session, changed)
     bulk.count = count
@@ -347,22 +330,20 @@ def undo_bulk(
             f"{changed} of these {bulk.count} records changed since; undo is refused so that "
             "nothing is lost. Change them one by one."
         )
-    session.execute(
-        insert(AUDIT).from_select(
-            AUDIT_COLUMNS,
-            select(
-                C.id,
-                C.taxpayer_id,
-                literal(actor.user_id, type_=C.action_by.type),
-                literal(now, type_=C.action_at.type),
-                C.action,
-                C.previous_action,
-                literal(Channel.UNDO.value),
-                C.previous_remarks,
-                literal(bulk.id),
-                C.version + 1,
-            ).where(mine),
-        )
+    record_actions_from(
+        session,
+        select(
+            C.id,
+            C.taxpayer_id,
+            literal(actor.user_id, type_=C.action_by.type),
+            literal(now, type_=C.action_at.type),
+            C.action,
+            C.previous_action,
+            literal(Channel.UNDO.value),
+            C.previous_remarks,
+            literal(bulk.id),
+            C.version + 1,
+        ).where(mine),
     )
     session.execute(
         update(RECORDS)

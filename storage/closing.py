@@ -16,11 +16,12 @@ from ims_domain.periods import FilingFrequency, ReturnPeriod, tax_period_last_mo
 from ims_domain.records import Action
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
 from storage.acting import original_of
+from storage.audit import record_event
 from storage.bulk import build_change, change_decided_rows, record_bulk_audit
 from storage.convert import paise, period_number, record_of
 from storage.eligibility import AMENDMENTS, CREDIT_NOTE, C, in_ims
 from storage.errors import InvalidInput
-from storage.models import BulkAction, Channel, PeriodState, RecordRow, Taxpayer
+from storage.models import BulkAction, Channel, EventKind, PeriodState, RecordRow, Taxpayer
 from storage.periods import states_for_tax_period
 from storage.queries import gstr2b_draft
 from storage.rulebook import RuleBook, frequency_of, tax_period_months, today_in_india
@@ -132,6 +133,15 @@ def mark_gstr3b_filed(
         raise InvalidInput(f"GSTR-3B for {period.label} is already marked filed.")
     for state in states:
         state.gstr3b_filed_at = state.gstr3b_filed_at or now
+    assert taxpayer.id is not None
+    record_event(
+        session,
+        kind=EventKind.GSTR3B_FILED,
+        taxpayer_id=taxpayer.id,
+        actor=actor,
+        details={"period": period.code},
+        now=now,
+    )
 
 
 def closed_period_summary(session: Session, *, gstin: str, period: ReturnPeriod) -> dict[str, Any]:

@@ -14,8 +14,9 @@ from sqlmodel import Session
 
 from ims_domain.periods import IST
 from storage.access import ANY_ROLE, Actor, require_role, taxpayer_for
+from storage.audit import record_event
 from storage.errors import AccessDenied, InvalidInput
-from storage.models import DeadlineSettingsRow, Role, Taxpayer
+from storage.models import DeadlineSettingsRow, EventKind, Role, Taxpayer
 
 MAX_OFFSET_DAYS = 10
 MAX_PENDING_WARN_DAYS = 30
@@ -181,7 +182,7 @@ def change_settings(
         raise AccessDenied(
             f"Only an owner of {taxpayer.gstin} can change its reminder settings."
         ) from None
-    settings = settings_for(session, taxpayer)
+    before = settings = settings_for(session, taxpayer)
     if remind_2b is not None:
         # On the generation day itself the records are already deemed accepted (R2.3).
         days = _parse_days(remind_2b, "GSTR-2B reminders", 1, MAX_OFFSET_DAYS)
@@ -202,6 +203,18 @@ def change_settings(
             f"{settings.quiet_hours.text}: pick another time or other quiet hours."
         )
     _store(session, taxpayer, settings, actor=actor, now=now)
+    old, new = before.as_json(), settings.as_json()
+    changed = {name: {"from": old[name], "to": new[name]} for name in new if old[name] != new[name]}
+    if changed:
+        assert taxpayer.id is not None
+        record_event(
+            session,
+            kind=EventKind.SETTINGS_CHANGED,
+            taxpayer_id=taxpayer.id,
+            actor=actor,
+            details=changed,
+            now=now,
+        )
     return settings
 
 

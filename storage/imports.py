@@ -20,9 +20,9 @@ from sqlmodel import Session
 from ims_domain.formats.common import paused_gc
 from ims_domain.records import Action, ReportedRecord, RowProblem
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
+from storage.audit import record_actions
 from storage.convert import content_columns, content_hash, history_snapshot, paise
 from storage.models import (
-    ActionLog,
     Channel,
     ImportBatch,
     RecordHistory,
@@ -392,8 +392,7 @@ def _apply_supplier_edits(
         updates,
         execution_options={"synchronize_session": False},
     )
-    if audit:
-        session.execute(insert(ActionLog.__table__), audit)  # type: ignore[attr-defined]
+    record_actions(session, audit)
     return outcome
 
 

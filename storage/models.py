@@ -2,7 +2,8 @@
 
 Money is kept in integer paise (exact on SQLite and PostgreSQL alike); return periods as an
 integer YYYYMM so they sort and range-filter; times as UTC. Records carry a version for
-optimistic concurrency; the action log is append-only.
+optimistic concurrency; the action log and the event log are append-only (storage.audit writes
+them; triggers refuse UPDATE and DELETE).
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ class Channel(StrEnum):
     SUGGESTION = "suggestion"
     UNDO = "undo"
     PORTAL = "portal"  # an action taken on the portal itself, seen in a fresh IMS download
+
+
+class EventKind(StrEnum):
+    """What an event-log row records (a record's actions go to the action log)."""
+
+    TAXPAYER_REGISTERED = "taxpayer_registered"
+    MEMBER_ADDED = "member_added"
+    MEMBER_ROLE_CHANGED = "member_role_changed"
+    MEMBER_REMOVED = "member_removed"
+    INVITE_CREATED = "invite_created"
+    INVITE_USED = "invite_used"
+    GROUP_BOUND = "group_bound"
+    SETTINGS_CHANGED = "settings_changed"
+    GSTR3B_FILED = "gstr3b_filed"
 
 
 class Taxpayer(SQLModel, table=True):
@@ -279,6 +294,20 @@ class ActionLog(SQLModel, table=True):
     remarks: str | None = None
     bulk_id: int | None = Field(default=None, index=True)
     record_version: int
+
+
+class EventLog(SQLModel, table=True):
+    """Append-only audit of what happens to a GSTIN besides actions: who, when, what, how."""
+
+    __tablename__ = "event_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id", index=True)
+    user_id: int | None = Field(default=None, sa_column=Column(BigInteger))  # None: the system
+    at: datetime
+    kind: str  # EventKind
+    channel: str  # Channel
+    details: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
 class BulkAction(SQLModel, table=True):

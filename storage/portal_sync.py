@@ -14,12 +14,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session
 
 from ims_domain.records import Action, FilingStatus, ReportedRecord
+from storage.audit import record_actions
 from storage.convert import period_number
-from storage.models import ActionLog, Channel, Taxpayer, records_table
+from storage.models import Channel, Taxpayer, records_table
 
 RECORDS = records_table()
 C = RECORDS.c
@@ -110,6 +111,5 @@ def apply_portal_sync(
             rows,
             execution_options={"synchronize_session": False},
         )
-    if audit:
-        session.execute(insert(ActionLog.__table__), audit)  # type: ignore[attr-defined]
+    record_actions(session, audit)
     return len(audit)

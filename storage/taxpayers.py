@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -12,8 +13,18 @@ from ims_domain.errors import ImsDomainError
 from ims_domain.gstin import GstinKind, parse_gstin
 from ims_domain.periods import FilingFrequency, StateGroup, state_group_of
 from storage.access import ANY_ROLE, Actor, taxpayer_for
+from storage.audit import record_event
 from storage.errors import AccessDenied, InvalidInput, NotFound
-from storage.models import GroupBinding, Invite, Membership, Mute, Role, Taxpayer, User
+from storage.models import (
+    EventKind,
+    GroupBinding,
+    Invite,
+    Membership,
+    Mute,
+    Role,
+    Taxpayer,
+    User,
+)
 
 INVITE_LIFETIME = timedelta(days=2)
 NO_IMS_KINDS = {
@@ -35,9 +46,14 @@ def register_taxpayer(
     frequency: FilingFrequency = FilingFrequency.MONTHLY,
     state_group: StateGroup | None = None,
     owner_id: int | None = None,
+    admin_id: int | None = None,
     now: datetime,
 ) -> Taxpayer:
-    """Register a GSTIN (admins and the CLI only), optionally with its first owner."""
+    """Register a GSTIN (admins and the CLI only), optionally with its first owner.
+
+    `actor` is the system; `admin_id`, the administrator who asked through the bot, is recorded
+    as who registered it.
+    """
     if actor.user_id is not None:
         raise AccessDenied("Only an administrator of this deployment can register a GSTIN.")
     try:
@@ -64,8 +80,25 @@ def register_taxpayer(
     )
     session.add(taxpayer)
     session.flush()
+    assert taxpayer.id is not None
+    registrar = actor if admin_id is None else Actor.user(admin_id, actor.channel)
+    record_event(
+        session,
+        kind=EventKind.TAXPAYER_REGISTERED,
+        taxpayer_id=taxpayer.id,
+        actor=registrar,
+        details={
+            "gstin": taxpayer.gstin,
+            "name": taxpayer.legal_name,
+            "frequency": taxpayer.frequency,
+            "state_group": taxpayer.state_group,
+        },
+        now=now,
+    )
     if owner_id is not None:
-        _add_member(session, taxpayer=taxpayer, user_id=owner_id, role=Role.OWNER, now=now)
+        _add_member(
+            session, taxpayer=taxpayer, user_id=owner_id, role=Role.OWNER, actor=registrar, now=now
+        )
     return taxpayer
 
 
@@ -83,21 +116,29 @@ def ensure_user(session: Session, *, user_id: int, name: str | None = None, now:
 
 
 def _add_member(
-    session: Session, *, taxpayer: Taxpayer, user_id: int, role: Role, now: datetime
+    session: Session, *, taxpayer: Taxpayer, user_id: int, role: Role, actor: Actor, now: datetime
 ) -> Membership:
-    ensure_user(session, user_id=user_id, now=now)
+    """Make `user_id` a member with `role` (a member already: give them that role), audited."""
+    assert taxpayer.id is not None
+    user = ensure_user(session, user_id=user_id, now=now)
     membership = session.exec(
         select(Membership).where(
             Membership.user_id == user_id, Membership.taxpayer_id == taxpayer.id
         )
     ).first()
+    details: dict[str, Any] = {"user_id": user_id, "name": user.name, "role": role.value}
     if membership is None:
-        assert taxpayer.id is not None
         membership = Membership(user_id=user_id, taxpayer_id=taxpayer.id, role=role, created_at=now)
         session.add(membership)
-    else:
+        kind = EventKind.MEMBER_ADDED
+    elif membership.role != role:
+        details["previous_role"] = membership.role
         membership.role = role
+        kind = EventKind.MEMBER_ROLE_CHANGED
+    else:
+        return membership
     session.flush()
+    record_event(session, kind=kind, taxpayer_id=taxpayer.id, actor=actor, details=details, now=now)
     return membership
 
 
@@ -137,6 +178,18 @@ def create_invite(
     )
     session.add(invite)
     session.flush()
+    record_event(
+        session,
+        kind=EventKind.INVITE_CREATED,
+        taxpayer_id=taxpayer.id,
+        actor=actor,
+        details={
+            "invite_id": invite.id,
+            "role": role.value,
+            "expires_at": invite.expires_at.isoformat(),
+        },
+        now=now,
+    )
     return invite
 
 
@@ -162,12 +215,24 @@ def join_with_invite(
     role = Role(invite.role)
     if existing is not None and rank.index(Role(existing.role)) > rank.index(role):
         role = Role(existing.role)
-    _add_member(session, taxpayer=taxpayer, user_id=user_id, role=role, now=now)
+    joiner = Actor.user(user_id)
+    _add_member(session, taxpayer=taxpayer, user_id=user_id, role=role, actor=joiner, now=now)
     invite.used_by, invite.used_at = user_id, now
+    assert taxpayer.id is not None
+    record_event(
+        session,
+        kind=EventKind.INVITE_USED,
+        taxpayer_id=taxpayer.id,
+        actor=joiner,
+        details={"invite_id": invite.id, "role": role.value},
+        now=now,
+    )
     return taxpayer, role
 
 
-def remove_member(session: Session, *, actor: Actor, gstin: str, user_id: int) -> None:
+def remove_member(
+    session: Session, *, actor: Actor, gstin: str, user_id: int, now: datetime
+) -> None:
     """Remove a member (owners only); the last owner cannot be removed."""
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=OWNER_ONLY)
     membership = session.exec(
@@ -185,7 +250,18 @@ def remove_member(session: Session, *, actor: Actor, gstin: str, user_id: int) -
         ).all()
         if len(owners) == 1:
             raise InvalidInput(f"{taxpayer.gstin} needs at least one owner.")
+    role = membership.role
     session.delete(membership)
+    assert taxpayer.id is not None
+    user = session.get(User, user_id)
+    record_event(
+        session,
+        kind=EventKind.MEMBER_REMOVED,
+        taxpayer_id=taxpayer.id,
+        actor=actor,
+        details={"user_id": user_id, "name": user.name if user else None, "role": role},
+        now=now,
+    )
 
 
 def taxpayers_of(session: Session, *, user_id: int) -> list[tuple[Taxpayer, Role]]:
@@ -260,5 +336,13 @@ def bind_group(session: Session, *, user_id: int, chat_id: int, now: datetime) -
     if known is None:
         session.add(
             GroupBinding(chat_id=chat_id, taxpayer_id=taxpayer.id, bound_by=user_id, created_at=now)
+        )
+        record_event(
+            session,
+            kind=EventKind.GROUP_BOUND,
+            taxpayer_id=taxpayer.id,
+            actor=Actor.user(user_id),
+            details={"chat_id": chat_id},
+            now=now,
         )
     return taxpayer

@@ -93,7 +93,7 @@ USE_CASES: dict[str, Callable[[Session], object]] = {
     ),
     "members": lambda s: list_members(s, actor=ME, gstin=RECIPIENT),
     "invite": lambda s: create_invite(s, actor=ME, gstin=RECIPIENT, role=Role.OWNER, now=NOW),
-    "remove": lambda s: remove_member(s, actor=ME, gstin=RECIPIENT, user_id=VIEWER),
+    "remove": lambda s: remove_member(s, actor=ME, gstin=RECIPIENT, user_id=VIEWER, now=NOW),
 }
 
 
@@ -126,9 +126,9 @@ def test_only_owners_invite_and_remove(team: Engine) -> None:
             session, actor=Actor.user(APPROVER), gstin=RECIPIENT, role=Role.VIEWER, now=NOW
         )
     with transaction(team) as session, pytest.raises(AccessDenied):
-        remove_member(session, actor=Actor.user(APPROVER), gstin=RECIPIENT, user_id=VIEWER)
+        remove_member(session, actor=Actor.user(APPROVER), gstin=RECIPIENT, user_id=VIEWER, now=NOW)
     with transaction(team) as session:
-        remove_member(session, actor=Actor.user(OWNER), gstin=RECIPIENT, user_id=VIEWER)
+        remove_member(session, actor=Actor.user(OWNER), gstin=RECIPIENT, user_id=VIEWER, now=NOW)
         assert [
             m.user_id for m in list_members(session, actor=Actor.user(OWNER), gstin=RECIPIENT)
         ] == [OWNER, APPROVER]
@@ -136,7 +136,7 @@ def test_only_owners_invite_and_remove(team: Engine) -> None:
 
 def test_the_last_owner_stays(team: Engine) -> None:
     with transaction(team) as session, pytest.raises(InvalidInput, match="at least one owner"):
-        remove_member(session, actor=Actor.user(OWNER), gstin=RECIPIENT, user_id=OWNER)
+        remove_member(session, actor=Actor.user(OWNER), gstin=RECIPIENT, user_id=OWNER, now=NOW)
 
 
 def test_invites_are_one_use_and_expire(team: Engine) -> None:

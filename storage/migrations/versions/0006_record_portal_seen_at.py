@@ -1,7 +1,7 @@
 """when the portal first showed a record (records known only from a supplier's return have none)
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-12-06 08:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0002"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
