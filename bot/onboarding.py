@@ -97,7 +97,8 @@ async def add_gstin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     qrmp = len(args) > 1 and args[1].lower() == "qrmp"
     if qrmp:
         args.pop(1)
-    if len(args) < 3 or not args[1].isdigit():
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if len(args) < 3 or not (args[1].isascii() and args[1].isdigit()):
         await message.reply_text(texts.ADDGSTIN_USAGE)
         return
     gstin, owner, name = args[0], int(args[1]), " ".join(args[2:])

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     @classmethod
     def _month_day(cls, value: str) -> str:
         month, _, day = value.partition("-")
-        if not (month.isdigit() and day.isdigit()):
+        if not (value.isascii() and month.isdigit() and day.isdigit()):
             raise ValueError(f"IMS_S16_4_DEADLINE {value!r} is not MM-DD, e.g. 11-30")
         return value
 

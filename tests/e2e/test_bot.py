@@ -296,3 +296,11 @@ async def test_R1_3_documents_outside_ims_are_shown_apart_on_the_dashboard(bot: 
     await tapped(bot, priya, board, "Review no action (1)")
     listing = bot.tg.message(OWNER, board.message_id)
     assert [t for t in listing.button_texts if t.startswith("invoice")] == ["invoice INV-1"]
+
+
+async def test_addgstin_with_an_owner_id_that_is_not_ascii_digits_gets_the_usage(
+    bot: Running,
+) -> None:
+    admin = bot.tg.user(user_id=ADMIN, first_name="Admin")
+    reply = await said(bot, admin, f"/addgstin {RECIPIENT} ²³ Acme Traders")
+    assert (reply.text or "").startswith("Send: /addgstin GSTIN OWNER_TELEGRAM_ID")
