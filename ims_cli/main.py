@@ -13,7 +13,13 @@ from pydantic import ValidationError
 from sqlalchemy import make_url
 from sqlalchemy.exc import DBAPIError
 
-from ims_cli import bot_command, domain_commands, file_commands, store_commands
+from ims_cli import (
+    backup_commands,
+    bot_command,
+    domain_commands,
+    file_commands,
+    store_commands,
+)
 from ims_cli.bot_api import BotStartError
 from ims_cli.redaction import SecretFilter
 from ims_domain.errors import ImsDomainError
@@ -175,6 +181,14 @@ def _file_commands(command: Callable[[str, Command, str], argparse.ArgumentParse
     export.add_argument("--gstin", required=True)
     export.add_argument("--out", help="write the upload here (more files get -2, -3 …)")
     export.add_argument("--mark-uploaded", help="record this uploaded file as the portal's state")
+
+    backup = command("backup", backup_commands.backup_command, "back up the whole database")
+    backup.add_argument("--out", required=True, help="the backup file to write")
+    restore = command("restore", backup_commands.restore_command, "restore a backup")
+    restore.add_argument("file", help="a file written by `ims backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database that already holds data"
+    )
 
     demo = command("demo-data", file_commands.demo_data_command, "write demo files")
     demo.add_argument("--out", required=True, help="folder to write into")
