@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, select, text
 
 from ims_cli.main import main
-from storage.db import make_engine
+from storage.db import MIGRATIONS, make_engine
 from tests.builders import SUPPLIER
 from tests.storage_fixtures import BACKENDS, database_url
 
@@ -157,6 +160,30 @@ def test_a_backup_while_a_write_is_under_way_is_consistent(
             engine.dispose()
         assert ims(restored, "restore", str(backup))[0] == 0
         assert every_row(restored) == before
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_backup_made_by_an_older_version_is_restored_up_to_the_current_schema(
+    ims, backend: str, tmp_path: Path
+) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with two_databases(backend, tmp_path) as (older, restored):
+        engine = make_engine(older)
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+        engine.dispose()
+        backup = tmp_path / "ims.backup"
+        assert ims(older, "backup", "--out", str(backup))[0] == 0
+        assert "deployment_value" not in every_row(older)  # a backup changes nothing
+
+        code, out, err = ims(restored, "--json", "restore", str(backup))
+
+        assert code == 0, err
+        assert "deployment_value" in json.loads(out)["tables"]
+        head = ScriptDirectory.from_config(config).get_current_head()
+        assert every_row(restored)["alembic_version"] == [(head,)]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -177,3 +177,12 @@ def test_an_unexpected_error_is_one_line_naming_its_type(
     assert ims("taxpayer", "add", RECIPIENT, "--name", "Acme")[0] == 0
     err = one_line_error(ims("inbox", "--gstin", RECIPIENT), "inbox")
     assert err == "ims inbox: RuntimeError: the store fell over\n"
+
+
+def test_ctrl_c_is_one_line_and_the_usual_status_130(ims, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("ims_cli.store_commands.inbox_page", interrupted)
+    assert ims("taxpayer", "add", RECIPIENT, "--name", "Acme")[0] == 0
+    assert ims("inbox", "--gstin", RECIPIENT) == (130, "", "ims inbox: interrupted\n")
