@@ -42,8 +42,10 @@ def _one_line(exc: BaseException, settings: Settings | None) -> str:
     if isinstance(exc, DBAPIError):
         url = make_url(settings.database_url if settings else DEFAULT_DATABASE_URL)
         return f"database {url.render_as_string(hide_password=True)}: {_first_line(exc.orig)}"
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    if isinstance(exc, OSError):
+        if exc.filename and exc.strerror:
+            return f"{exc.filename}: {exc.strerror}"
+        return exc.strerror or _first_line(exc)
     if isinstance(exc, KNOWN_ERRORS):
         return _first_line(exc)
     # Anything else is a fault of ours or of a library: named, but still one line.

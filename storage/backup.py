@@ -9,6 +9,7 @@ of the database and so not of the backup.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import tempfile
@@ -16,7 +17,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from sqlalchemy import Engine, func, inspect, make_url, select, table
+from sqlalchemy import Engine, func, inspect, make_url, select, table, text
 
 from storage.db import make_engine, sqlite_file, upgrade_schema
 from storage.errors import UseCaseError
@@ -61,6 +62,7 @@ def restore_database(url: str, source: Path, *, force: bool) -> dict[str, int]:
             _sqlite_restore(source, engine)
         else:
             _pg_restore(url, source)
+            _drop_tables_not_in(_archive_tables(url, source), engine)
         upgrade_schema(engine)  # a backup made by an older version gets the newer tables
         return table_counts(engine)
     finally:
@@ -162,6 +164,31 @@ def _pg_restore(url: str, source: Path) -> None:
         if process.returncode:
             errors.seek(0)
             raise BackupError(f"pg_restore failed: {_tool_error(errors.read())}")
+
+
+def _archive_tables(url: str, source: Path) -> set[str]:
+    """The tables a pg_dump archive holds, from its table of contents."""
+    _, env = _libpq(url)
+    with tempfile.TemporaryFile() as errors:
+        process = _start("pg_restore", "--list", str(source), env=env, errors=errors)
+        with process:
+            assert process.stdout is not None
+            contents = process.stdout.read().decode(errors="replace")
+        if process.returncode:
+            errors.seek(0)
+            raise BackupError(f"pg_restore failed: {_tool_error(errors.read())}")
+    # An entry reads "243; 1259 66837 TABLE public actionlog postgres".
+    return {match[1] for match in re.finditer(r"^\d+; \d+ \d+ TABLE \S+ (\S+) ", contents, re.M)}
+
+
+def _drop_tables_not_in(kept: set[str], engine: Engine) -> None:
+    """pg_restore --clean replaces the tables of the backup only: tables a newer version added
+    since stay behind with their rows, and the schema upgrade that follows would stumble on
+    them. They go, and that upgrade makes them again, empty, as they were at backup time."""
+    with engine.begin() as connection:
+        quote = connection.dialect.identifier_preparer.quote
+        for name in set(inspect(connection).get_table_names()) - kept:
+            connection.execute(text(f"DROP TABLE IF EXISTS {quote(name)} CASCADE"))
 
 
 def _start(*command: str, env: dict[str, str], errors: BinaryIO) -> subprocess.Popen[bytes]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, select, text
 
 from ims_cli.main import main
-from storage.db import MIGRATIONS, make_engine
+from storage.db import MIGRATIONS, make_engine, transaction
+from storage.deployment import shared_value
 from tests.builders import SUPPLIER
 from tests.storage_fixtures import BACKENDS, database_url
 
@@ -184,6 +186,18 @@ def test_a_backup_made_by_an_older_version_is_restored_up_to_the_current_schema(
         assert "deployment_value" in json.loads(out)["tables"]
         head = ScriptDirectory.from_config(config).get_current_head()
         assert every_row(restored)["alembic_version"] == [(head,)]
+        first = every_row(restored)
+
+        # Again, over a database of the current version that holds data: its tables the
+        # older backup lacks do not stay behind with their rows.
+        assert ims(restored, "taxpayer", "add", SUPPLIER, "--name", "Sharma")[0] == 0
+        engine = make_engine(restored)
+        with transaction(engine) as session:
+            shared_value(session, key="webhook_path", make=lambda: "abc", now=datetime.now(UTC))
+        engine.dispose()
+        code, _, err = ims(restored, "restore", str(backup), "--force")
+        assert code == 0, err
+        assert every_row(restored) == first
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

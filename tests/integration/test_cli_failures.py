@@ -186,3 +186,12 @@ def test_ctrl_c_is_one_line_and_the_usual_status_130(ims, monkeypatch: pytest.Mo
     monkeypatch.setattr("ims_cli.store_commands.inbox_page", interrupted)
     assert ims("taxpayer", "add", RECIPIENT, "--name", "Acme")[0] == 0
     assert ims("inbox", "--gstin", RECIPIENT) == (130, "", "ims inbox: interrupted\n")
+
+
+def test_a_file_error_keeps_the_words_that_name_the_setting(
+    ims, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMS_DUE_DATE_OVERRIDES_FILE", "/no/such.toml")
+    assert ims("calendar")[2] == (
+        "ims calendar: IMS_DUE_DATE_OVERRIDES_FILE /no/such.toml: No such file or directory\n"
+    )
