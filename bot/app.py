@@ -132,10 +132,9 @@ def build_application(
     if not token:
         raise InvalidToken("TELEGRAM_BOT_TOKEN is not set")
     builder = ApplicationBuilder().token(token).post_init(_post_init).concurrent_updates(True)
-    if settings.telegram_api_base_url:
-        builder = builder.base_url(settings.telegram_api_base_url.rstrip("/") + "/bot")
-    if settings.telegram_file_base_url:
-        builder = builder.base_file_url(settings.telegram_file_base_url.rstrip("/") + "/file/bot")
+    builder = builder.base_url(settings.telegram_api_root + "/bot")
+    if settings.telegram_file_root:
+        builder = builder.base_file_url(settings.telegram_file_root + "/file/bot")
     if rate_limit:
         limiter = rate_limiter or AIORateLimiter(max_retries=2)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ims_cli.demo_files import write_demo_files
+from ims_cli.paths import MB, output_file, read_input
 from ims_cli.store_commands import CLI, Result, open_store
 from ims_domain.errors import ImsDomainError
 from ims_domain.formats.demo import demo_records
@@ -19,7 +20,7 @@ from storage.uploads import import_file
 
 def import_command(args: argparse.Namespace, settings: Settings) -> Result:
     """Import one file; the format is told from its content."""
-    data = Path(args.file).read_bytes()
+    data = read_input(args.file, max_mb=settings.max_file_mb)
     with transaction(open_store(settings)) as session:
         result = import_file(
             session,
@@ -27,6 +28,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> Result:
             gstin=args.gstin,
             data=data,
             filename=Path(args.file).name,
+            max_bytes=settings.max_file_mb * MB,
             now=datetime.now(UTC),
         )
     payload: dict[str, Any] = {
@@ -72,7 +74,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> Result:
 def export_actions_command(args: argparse.Namespace, settings: Settings) -> Result:
     """Write the IMS action upload, or record that one was uploaded on the portal."""
     if args.mark_uploaded:
-        data = Path(args.mark_uploaded).read_bytes()
+        data = read_input(args.mark_uploaded, max_mb=settings.max_file_mb)
         with transaction(open_store(settings)) as session:
             marked = mark_uploaded(
                 session, actor=CLI, gstin=args.gstin, upload=data, now=datetime.now(UTC)
@@ -90,7 +92,8 @@ def export_actions_command(args: argparse.Namespace, settings: Settings) -> Resu
         out.with_name(f"{out.stem}-{n}{out.suffix}") for n in range(2, len(upload.files) + 1)
     ]
     for path, content in zip(paths, upload.files, strict=False):
-        path.write_bytes(content)
+        with output_file(path) as target:
+            target.write(content)
     skipped = [f"{record.kind.label} {record.number}: {why}" for record, why in upload.skipped]
     result = {"files": [str(p) for p in paths[: len(upload.files)]], "skipped": skipped}
     if not upload.files:

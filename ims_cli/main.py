@@ -4,27 +4,64 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError
 
-from ims_cli import audit_command, bot_command, domain_commands, file_commands, store_commands
+from ims_cli import (
+    audit_command,
+    backup_commands,
+    bot_command,
+    domain_commands,
+    file_commands,
+    store_commands,
+)
+from ims_cli.bot_api import BotStartError
+from ims_cli.redaction import SecretFilter
 from ims_domain.errors import ImsDomainError
 from ims_domain.periods import StateGroup
+from storage.db import DEFAULT_DATABASE_URL
 from storage.errors import UseCaseError
 from storage.settings import Settings
 
 Command = Callable[[argparse.Namespace, Settings], tuple[dict[str, Any], str]]
+# Errors whose text is written for people; any other error is shown with its type's name.
+KNOWN_ERRORS = (ImsDomainError, UseCaseError, BotStartError)
 
 
-def _one_line(exc: Exception) -> str:
+def _one_line(exc: BaseException, settings: Settings | None) -> str:
+    """What went wrong, in one line, for the person at the terminal."""
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         return f"setting IMS_{where.upper()}: {first['msg']}"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, DBAPIError):
+        url = make_url(settings.database_url if settings else DEFAULT_DATABASE_URL)
+        return f"database {url.render_as_string(hide_password=True)}: {_first_line(exc.orig)}"
+    if isinstance(exc, OSError):
+        if exc.filename and exc.strerror:
+            return f"{exc.filename}: {exc.strerror}"
+        return exc.strerror or _first_line(exc)
+    if isinstance(exc, KNOWN_ERRORS):
+        return _first_line(exc)
+    # Anything else is a fault of ours or of a library: named, but still one line.
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _redacted(line: str, settings: Settings | None) -> str:
+    """The line without the bot token, whatever library put it there."""
+    token = settings.telegram_bot_token if settings else None
+    return SecretFilter(token.get_secret_value()).redact(line) if token else line
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -132,10 +169,17 @@ def _audit_command(command: Callable[[str, Command, str], argparse.ArgumentParse
 
 def _file_commands(command: Callable[[str, Command, str], argparse.ArgumentParser]) -> None:
     serve = command("run", bot_command.run_bot, "run the Telegram bot (long polling by default)")
-    serve.add_argument("--webhook-url", help="serve a webhook at this public HTTPS URL instead")
+    serve.add_argument(
+        "--webhook-url", help="serve a webhook instead; Telegram posts to this public https base"
+    )
     serve.add_argument("--port", type=int, default=8443, help="webhook port (default 8443)")
-    serve.add_argument("--listen", default="0.0.0.0", help="webhook address (default 0.0.0.0)")
-    serve.add_argument("--secret-token", help="webhook secret Telegram sends back in a header")
+    serve.add_argument(
+        "--listen", default="127.0.0.1", help="webhook address (default 127.0.0.1: behind a proxy)"
+    )
+    serve.add_argument(
+        "--secret-token",
+        help="secret Telegram sends back in a header (default: made once, kept in the database)",
+    )
 
     load = command("import", file_commands.import_command, "import a GST file (told by content)")
     load.add_argument("file")
@@ -147,6 +191,14 @@ def _file_commands(command: Callable[[str, Command, str], argparse.ArgumentParse
     export.add_argument("--gstin", required=True)
     export.add_argument("--out", help="write the upload here (more files get -2, -3 …)")
     export.add_argument("--mark-uploaded", help="record this uploaded file as the portal's state")
+
+    backup = command("backup", backup_commands.backup_command, "back up the whole database")
+    backup.add_argument("--out", required=True, help="the backup file to write")
+    restore = command("restore", backup_commands.restore_command, "restore a backup")
+    restore.add_argument("file", help="a file written by `ims backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database that already holds data"
+    )
 
     demo = command("demo-data", file_commands.demo_data_command, "write demo files")
     demo.add_argument("--out", required=True, help="folder to write into")
@@ -168,22 +220,30 @@ def _filters(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--max-value", help="document value to, rupees")
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, read as `ims` reads it (argparse exits 2 on a bad one)."""
+    return _parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `ims` command; returns the process exit code."""
-    args = _parser().parse_args(argv)
+    args = parse_args(argv)
     handler: Command = args.handler
+    settings: Settings | None = None
     try:
-        result, text = handler(args, Settings())
-    except (
-        ImsDomainError,
-        UseCaseError,
-        ValidationError,
-        OSError,
-        bot_command.BotStartError,
-    ) as exc:
-        print(f"ims {args.command}: {_one_line(exc)}", file=sys.stderr)
+        settings = Settings()
+        result, text = handler(args, settings)
+    except KeyboardInterrupt:
+        print(f"ims {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # every failure is one line: no traceback reaches the person
+        line = _redacted(_one_line(exc, settings), settings)
+        print(f"ims {args.command}: {line}", file=sys.stderr)
         return 2
-    print(json.dumps(result, ensure_ascii=False) if args.json else text)
+    try:
+        print(json.dumps(result, ensure_ascii=False) if args.json else text, flush=True)
+    except BrokenPipeError:  # the reader went away (`ims … | head`): the work is done
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -20,7 +20,7 @@ from storage.access import Actor
 from storage.acting import act_on_record, find_record_id
 from storage.bulk import apply_bulk, preview_bulk
 from storage.closing import mark_gstr3b_filed
-from storage.db import make_engine, transaction, upgrade_schema
+from storage.db import make_engine, sqlite_file, transaction, upgrade_schema
 from storage.deadline_settings import (
     DeadlineSettings,
     change_settings,
@@ -28,6 +28,7 @@ from storage.deadline_settings import (
     read_settings,
 )
 from storage.deadlines import run_due_work
+from storage.errors import InvalidInput
 from storage.filters import RecordFilter
 from storage.models import Channel
 from storage.queries import InboxCursor, gstr2b_draft, inbox_page
@@ -54,9 +55,17 @@ Result = tuple[dict[str, Any], str]
 
 def open_store(settings: Settings) -> Engine:
     """The engine of the configured database, its schema brought up to date first."""
+    check_database_folder(settings.database_url)
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
     return engine
+
+
+def check_database_folder(url: str) -> None:
+    """A SQLite file is created on first use, but only in a folder that exists."""
+    path = sqlite_file(url)
+    if path is not None and not path.parent.is_dir():
+        raise InvalidInput(f"IMS_DATABASE_URL {url}: the folder {path.parent} does not exist")
 
 
 def taxes_json(taxes: TaxAmounts) -> dict[str, str]:

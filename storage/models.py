@@ -380,6 +380,16 @@ class DueReminder(SQLModel, table=True):
     done_at: datetime | None = None
 
 
+class DeploymentValue(SQLModel, table=True):
+    """A value made once per deployment and shared by every worker (storage.deployment)."""
+
+    __tablename__ = "deployment_value"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+    created_at: datetime
+
+
 def records_table() -> Table:
     """The Core table of records, for set-based statements (no ORM objects per row)."""
     table: Table = RecordRow.__table__  # type: ignore[attr-defined]

@@ -18,6 +18,8 @@ from ims_domain.settings import PendingExpiry, RulesSettings
 from storage.db import DEFAULT_DATABASE_URL
 from storage.rulebook import RuleBook
 
+TELEGRAM_API = "https://api.telegram.org"
+
 
 class Settings(BaseSettings):
     """Settings named IMS_* in the environment or `.env`."""
@@ -73,6 +75,18 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def telegram_api_root(self) -> str:
+        """The Bot API server: TELEGRAM_API_BASE_URL, given with or without /bot, or Telegram's."""
+        return _without_suffix(self.telegram_api_base_url or TELEGRAM_API, "/bot")
+
+    @property
+    def telegram_file_root(self) -> str | None:
+        """Its files: TELEGRAM_FILE_BASE_URL, with or without /file/bot (None: ptb's default)."""
+        if not self.telegram_file_base_url:
+            return None
+        return _without_suffix(self.telegram_file_base_url, "/file/bot")
+
+    @property
     def admins(self) -> frozenset[int]:
         """The Telegram ids of this deployment's administrators."""
         parts = [part.strip() for part in self.admin_ids.split(",") if part.strip()]
@@ -112,3 +126,9 @@ class Settings(BaseSettings):
             path = self.due_date_overrides_file
             raise OSError(f"IMS_DUE_DATE_OVERRIDES_FILE {path}: {exc.strerror}") from exc
         return GstCalendar(overrides=parse_due_date_overrides(text), s16_4_month_day=(month, day))
+
+
+def _without_suffix(url: str, suffix: str) -> str:
+    """`url` without a trailing slash and without `suffix` at its end."""
+    url = url.strip().rstrip("/")
+    return url.removesuffix(suffix).rstrip("/")

@@ -30,6 +30,9 @@ Behaviour copied from the real Bot API because bot code trips over it:
 * Sending to a chat the harness never created answers 400 "chat not found"; to a user who
   :meth:`FakeUser.block`-ed the bot, 403 "bot was blocked by the user".
 * Answering an unknown callback query id answers 400 "query is too old".
+* ``setWebhook`` is recorded in :attr:`FakeBotApiServer.webhook` (``deleteWebhook`` and a
+  ``setWebhook`` without ``url`` clear it, ``getWebhookInfo`` reports it); while it is set,
+  ``getUpdates`` answers 409 Conflict. The fake never posts updates to the webhook.
 
 State for assertions lives on the server: :meth:`FakeBotApiServer.calls`,
 :meth:`~FakeBotApiServer.messages`, :meth:`~FakeBotApiServer.last_message`,
@@ -475,10 +478,14 @@ class FakeBotApiServer:
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        #: The parameters of the last ``setWebhook`` (None: no webhook, or deleted since).
+        self.webhook: JSON | None = None
         self._methods: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
-            "deletewebhook": self._true,
+            "setwebhook": self._set_webhook,
+            "deletewebhook": self._delete_webhook,
+            "getwebhookinfo": self._get_webhook_info,
             "setmycommands": self._set_my_commands,
             "getmycommands": self._get_my_commands,
             "deletemycommands": self._delete_my_commands,
@@ -883,9 +890,36 @@ class FakeBotApiServer:
     async def _get_me(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> JSON:
         return self.bot_user
 
+    async def _set_webhook(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> bool:
+        if not params.get("url"):
+            return await self._delete_webhook(params, files)
+        self.webhook = dict(params)
+        return await self._true(params, files)
+
+    async def _delete_webhook(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> bool:
+        self.webhook = None
+        return await self._true(params, files)
+
+    async def _get_webhook_info(
+        self, params: dict[str, Any], files: dict[str, UploadedFile]
+    ) -> JSON:
+        webhook = self.webhook or {}
+        return {
+            "url": webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+            "max_connections": int(webhook.get("max_connections") or 40),
+        }
+
     async def _get_updates(
         self, params: dict[str, Any], files: dict[str, UploadedFile]
     ) -> list[JSON]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = params.get("offset")
         if isinstance(offset, int) and offset > 0:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]

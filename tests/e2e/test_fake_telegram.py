@@ -15,7 +15,14 @@ from telegram import (
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 from telegram.ext import (
     AIORateLimiter,
     CallbackQueryHandler,
@@ -395,3 +402,20 @@ async def test_get_updates_holds_then_returns_and_honours_offset(tg: FakeTelegra
         assert unknown.status_code == 400
         assert unknown.json()["description"] == "method not supported by the fake"
         assert (await client.post(f"{tg.base_url}{REJECTED_TOKEN}/getMe")).status_code == 401
+
+
+async def test_a_webhook_is_recorded_reported_and_blocks_get_updates(tg: FakeTelegram) -> None:
+    async with tg.make_bot() as bot:
+        assert (await bot.get_webhook_info()).url == ""
+        await bot.set_webhook("https://bot.example.com/hook", secret_token="s3cret")
+        assert tg.webhook is not None
+        assert (tg.webhook["url"], tg.webhook["secret_token"]) == (
+            "https://bot.example.com/hook",
+            "s3cret",
+        )
+        assert (await bot.get_webhook_info()).url == "https://bot.example.com/hook"
+        with pytest.raises(Conflict, match="webhook is active"):
+            await bot.get_updates(timeout=0)
+        await bot.delete_webhook()
+        assert tg.webhook is None
+        assert await bot.get_updates(timeout=0) == ()

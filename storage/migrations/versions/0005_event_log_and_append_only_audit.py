@@ -1,7 +1,7 @@
 """the event log, and triggers that keep the action log and the event log append-only
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-06 08:00:00.000000
 
 A trigger is dropped with its table: a later migration that rebuilds `actionlog` or `event_log`
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -48,7 +48,7 @@ def _postgresql_triggers() -> None:
     # IntegrityError on both backends.
     op.execute(
         """
-        CREATE FUNCTION refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        CREATE OR REPLACE FUNCTION refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
                 USING ERRCODE = 'integrity_constraint_violation';
