@@ -274,9 +274,13 @@ async def test_R2_6_R2_7_filed_asks_twice_marks_and_lets_the_next_2b_come(bot: R
     # The first period's 2B is generated; the second waits for 3B of the first (R2.7).
     assert [c.period for c in closed] == [first]
     assert stored(bot, "NEW-0").action == "N"
-    # The owners' summary of the close arrives first, so that it is not taken for an answer.
+    # The owners' summary of the close and the viewer's upload digest arrive first, so that
+    # neither is taken for an answer below.
     await bot.tg.wait_for(
         lambda: [m for m in owner.messages() if "is generated:" in (m.text or "")] or None
+    )
+    await bot.tg.wait_for(
+        lambda: [m for m in users[VIEWER].messages() if "brought" in (m.text or "")] or None
     )
 
     refused = await said(bot, users[VIEWER], "/filed")
