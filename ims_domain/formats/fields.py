@@ -15,6 +15,16 @@ from ims_domain.gstin import GstinError, parse_gstin
 from ims_domain.money import PAISE, ZERO, TaxAmounts
 from ims_domain.periods import FinancialYear, ReturnPeriod
 from ims_domain.records import Action, RowProblem, normalise_number
+from ims_domain.text_limits import (
+    CODE_MAX,
+    DOCUMENT_NUMBER_MAX,
+    HASH_MAX,
+    NAME_MAX,
+    NUL,
+    REMARKS_MAX,
+    shortened,
+    without_nul,
+)
 
 MAX_AMOUNT = Decimal(10) ** 15  # ₹1,000 lakh crore: anything larger is a broken cell, not money
 
@@ -73,14 +83,29 @@ def document_date(value: Any, field_name: str) -> date:
 
 
 def document_number(value: Any, field_name: str) -> str:
-    """A document number as the portal matches it (§6): text or a whole number, upper-cased."""
+    """A document number as the portal matches it (§6): text or a whole number, upper-cased, of
+    at most DOCUMENT_NUMBER_MAX printable characters."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         message = "is missing" if value is None else f"{shown(value)} is not a number"
         raise RowError(field_name, message)
     try:
-        return normalise_number(str(value))
+        number = normalise_number(str(value))
     except ImsDomainError:
         raise RowError(field_name, "is empty") from None
+    return capped_number(number, field_name)
+
+
+def capped_number(number: str, field_name: str) -> str:
+    """`number` when it fits the portal's numbers: printable, at most DOCUMENT_NUMBER_MAX long."""
+    if not number.isprintable():
+        raise RowError(field_name, f"{shown(number)} holds a control character")
+    if len(number) > DOCUMENT_NUMBER_MAX:
+        raise RowError(
+            field_name,
+            f"{shown(number)} has {len(number)} characters; document numbers have at most "
+            f"{DOCUMENT_NUMBER_MAX} characters on the portal",
+        )
+    return number
 
 
 def amount(value: Any, field_name: str, *, default: Decimal | None = None) -> Decimal:
@@ -101,18 +126,40 @@ def amount(value: Any, field_name: str, *, default: Decimal | None = None) -> De
     if not number.is_finite():
         raise RowError(field_name, f"{shown(value)} is not an amount")
     if abs(number) >= MAX_AMOUNT:
-        raise RowError(field_name, f"{shown(value)} is too large to be an amount")
+        raise RowError(field_name, f"{shown(value)}: amount too large (the limit is 10^15 rupees)")
     rounded = number.quantize(PAISE)  # below MAX_AMOUNT this is exact in Decimal's 28 digits
     if rounded != number:
         raise RowError(field_name, f"{shown(value)} has more than two decimals")
     return rounded
 
 
+def portal_amount(
+    source: Mapping[str, Any], key: str, *, default: Decimal | None, prefix: str = ""
+) -> Decimal:
+    """The amount under `key` of a portal file: absent is `default` (the portal omits zeros,
+    §1). Present but blank or null, or negative, refuses the row: the portal writes neither."""
+    field_name = prefix + key
+    if key not in source:
+        if default is None:
+            raise RowError(field_name, "is missing")
+        return default
+    value = source[key]
+    if is_blank(value):
+        raise RowError(field_name, "is blank: the portal writes an amount (0.00 for none)")
+    number = amount(value, field_name)
+    if number < 0:
+        raise RowError(field_name, f"{number} is negative: the portal sends positive amounts")
+    return number
+
+
 def tax_amounts(
     source: Mapping[str, Any], keys: tuple[str, str, str, str], prefix: str = ""
 ) -> TaxAmounts:
-    """IGST, CGST, SGST, cess read from `keys` of `source`; a missing head is zero (§1)."""
-    igst, cgst, sgst, cess = (amount(source.get(key), prefix + key, default=ZERO) for key in keys)
+    """IGST, CGST, SGST, cess read from `keys` of a portal file's `source`; a missing head is
+    zero (§1)."""
+    igst, cgst, sgst, cess = (
+        portal_amount(source, key, default=ZERO, prefix=prefix) for key in keys
+    )
     return TaxAmounts(igst=igst, cgst=cgst, sgst=sgst, cess=cess)
 
 
@@ -192,6 +239,62 @@ def optional_text(value: Any) -> str | None:
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def code_text(value: Any, field_name: str) -> str | None:
+    """A short code the portal writes (srcform, inv_typ …): printable, at most CODE_MAX long."""
+    text = optional_text(value)
+    if text is not None and (len(text) > CODE_MAX or not text.isprintable()):
+        raise RowError(field_name, f"{shown(text)} is not a code (at most {CODE_MAX} characters)")
+    return text
+
+
+def name_text(value: Any) -> tuple[str | None, tuple[str, ...]]:
+    """A trade or legal name, and the warnings reading it gave: NUL characters removed, a name
+    over NAME_MAX characters shortened with an ellipsis."""
+    text = optional_text(value)
+    if text is None:
+        return None, ()
+    reasons: list[str] = []
+    if NUL in text:
+        text = without_nul(text).strip()
+        reasons.append("NUL characters removed")
+    if len(text) > NAME_MAX:
+        reasons.append(f"{len(text)} characters, shortened to {NAME_MAX}")
+        text = shortened(text, NAME_MAX)
+    return text or None, tuple(reasons)
+
+
+def remarks_text(value: Any, field_name: str) -> tuple[str | None, tuple[str, ...]]:
+    """Remarks from a file, and the warnings reading them gave: NUL characters removed; remarks
+    over REMARKS_MAX characters refuse the row (never cut: they go back to the portal)."""
+    text = optional_text(value)
+    if text is None:
+        return None, ()
+    reasons: tuple[str, ...] = ()
+    if NUL in text:
+        text = without_nul(text).strip()
+        reasons = ("NUL characters removed",)
+    if len(text) > REMARKS_MAX:
+        raise RowError(
+            field_name, f"has {len(text)} characters; remarks have at most {REMARKS_MAX}"
+        )
+    return text or None, reasons
+
+
+def portal_hash(value: Any, field_name: str = "hash") -> str | None:
+    """The portal's `hash` of a record: a text of at most HASH_MAX printable characters."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise RowError(field_name, f"{shown(value)} is not the portal's hash (a text)")
+    text = value.strip()
+    if len(text) > HASH_MAX or not text.isprintable():
+        raise RowError(
+            field_name,
+            f"{shown(text)} is not the portal's hash (at most {HASH_MAX} printable characters)",
+        )
+    return text
 
 
 def flag(value: Any) -> bool | None:
