@@ -36,3 +36,8 @@ def shortened(text: str, cap: int) -> str:
 def without_nul(text: str) -> str:
     """`text` with every NUL character removed."""
     return text.replace(NUL, "") if NUL in text else text
+
+
+def fitted(text: str, cap: int) -> str:
+    """`text` ready to store: NUL characters removed, stripped, shortened to `cap`."""
+    return shortened(without_nul(text).strip(), cap)

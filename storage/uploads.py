@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from ims_domain.formats.common import MAX_FILE_BYTES, FileFormat
+from ims_domain.text_limits import FILE_NAME_MAX, fitted
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
 from storage.books import import_register, import_supplier_view
 from storage.files import read_upload
@@ -32,6 +33,7 @@ def import_file(
     taxpayer_for(session, actor=actor, gstin=gstin, roles=ACTING_ROLES)  # before reading a byte
     parsed = read_upload(data, gstin=gstin, max_bytes=max_bytes)
     sha256 = hashlib.sha256(data).hexdigest()
+    filename = (fitted(filename, FILE_NAME_MAX) or None) if filename else None
     result: ImportResult
     if parsed.format is FileFormat.PURCHASE_REGISTER:
         result = import_register(

@@ -172,7 +172,7 @@ def cell_amount(value: object, field: str, *, default: Decimal | None = None) ->
     number: Decimal
     if isinstance(value, int):
         if abs(value) >= MAX_CELL_AMOUNT:
-            raise RowError(field, "is too large for an amount in rupees")
+            raise RowError(field, "amount too large (the limit is 10^13 rupees)")
         return Decimal(value).quantize(PAISE)  # whole rupees below the limit: nothing to check
     elif isinstance(value, float):
         if not math.isfinite(value):
@@ -198,7 +198,7 @@ def cell_amount(value: object, field: str, *, default: Decimal | None = None) ->
     if not number.is_finite():
         raise RowError(field, f"{shown(value)} is not an amount")
     if abs(number) >= MAX_CELL_AMOUNT:
-        raise RowError(field, f"{shown(value)} is too large for an amount in rupees")
+        raise RowError(field, f"{shown(value)}: amount too large (the limit is 10^13 rupees)")
     rounded = number.quantize(PAISE)
     if rounded != number:
         raise RowError(field, f"{shown(value)} has more than two decimals")
