@@ -16,6 +16,7 @@ from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import deps_of
 from bot.store import in_store, working_taxpayer
+from ims_domain.formats.cell_guard import csv_row
 from ims_domain.formats.common import FormatError
 from storage.access import Actor
 from storage.errors import UseCaseError
@@ -101,12 +102,7 @@ def problems_csv(result: ImportResult) -> bytes:
     for problem in result.problems:
         if problem.refused:
             writer.writerow(
-                [
-                    problem.section,
-                    "" if problem.index is None else problem.index,
-                    problem.field,
-                    problem.reason,
-                ]
+                csv_row((problem.section, problem.index, problem.field, problem.reason))
             )
     return out.getvalue().encode("utf-8-sig")
 
@@ -222,21 +218,23 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             for item in page.items:
                 taxes = item.taxes
                 writer.writerow(
-                    [
-                        item.supplier_gstin,
-                        item.supplier_name or "",
-                        item.kind.label,
-                        item.number,
-                        item.document_date.isoformat(),
-                        item.value,
-                        taxes.igst,
-                        taxes.cgst,
-                        taxes.sgst,
-                        taxes.cess,
-                        item.counts_in_period.code if item.counts_in_period else "",
-                        item.action.label,
-                        item.remarks or "",
-                    ]
+                    csv_row(
+                        (
+                            item.supplier_gstin,
+                            item.supplier_name,
+                            item.kind.label,
+                            item.number,
+                            item.document_date.isoformat(),
+                            item.value,
+                            taxes.igst,
+                            taxes.cgst,
+                            taxes.sgst,
+                            taxes.cess,
+                            item.counts_in_period.code if item.counts_in_period else None,
+                            item.action.label,
+                            item.remarks,
+                        )
+                    )
                 )
             if page.next_cursor is None:
                 return taxpayer.gstin, out.getvalue().encode("utf-8-sig")

@@ -17,6 +17,7 @@ from itertools import chain, islice
 from typing import TypeVar, cast
 
 from ims_domain.errors import ImsDomainError
+from ims_domain.formats.cell_guard import guarded
 from ims_domain.formats.common import FileFormat, FormatError, ParsedFile, RowError, paused_gc
 from ims_domain.formats.fields import gst_date_text, gstin_field, is_blank, name_text, yes_no
 from ims_domain.formats.register_columns import (
@@ -253,8 +254,7 @@ class _RowReader:
                 RowProblem(
                     *where,
                     self.name("document_type"),
-                    "an invoice with negative amounts: read as a credit note with positive"
-                    " amounts",
+                    "an invoice with negative amounts: read as a credit note with positive amounts",
                     refused=False,
                 )
             )
@@ -442,7 +442,6 @@ def parse_register_csv(data: bytes, *, gstin: str) -> ParsedFile:
 # ---------------------------------------------------------------------------------- writing
 
 Cell = str | Decimal | date | None
-_QUOTED_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def register_cells(reported: ReportedRecord) -> tuple[Cell, ...]:
@@ -480,9 +479,7 @@ def _csv_text(cell: Cell) -> str:
         return f"{cell:.2f}"
     if isinstance(cell, date):
         return gst_date_text(cell)
-    # A text starting like a formula is quoted with an apostrophe, so a spreadsheet opening the
-    # file shows it as text instead of running it (CSV injection); the reader drops the apostrophe.
-    return "'" + cell if cell.startswith(_QUOTED_PREFIXES) else cell
+    return guarded(cell)
 
 
 def write_register_csv(records: Iterable[ReportedRecord]) -> bytes:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ims_domain.errors import ImsDomainError
+from ims_domain.formats.cell_guard import unguarded
 from ims_domain.formats.common import RowError, shown
 from ims_domain.formats.fields import gst_date_text, is_blank
 from ims_domain.gstin import STATE_CODES
@@ -118,14 +119,12 @@ _STATES = _state_table()
 
 
 def cell_text(value: object) -> str | None:
-    """A cell as text; None when blank. A leading apostrophe (Excel's "keep as text") is dropped."""
+    """A cell as text; None when blank. The quote our writers put before a text that could start
+    a formula is dropped (cell_guard)."""
     if value is None:
         return None
     if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("'"):
-            text = text[1:].strip()
-        return text or None
+        return unguarded(value.strip()) or None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):

@@ -21,7 +21,7 @@ from storage.acting import act_on_record
 from storage.db import transaction
 from storage.errors import InvalidInput
 from storage.imports import ImportResult
-from storage.models import ActionLog, RegisterEntry, ImportBatch, RecordRow, Taxpayer
+from storage.models import ActionLog, ImportBatch, RecordRow, RegisterEntry, Taxpayer
 from storage.rulebook import RuleBook
 from storage.taxpayers import register_taxpayer
 from storage.uploads import import_file
@@ -158,7 +158,7 @@ def test_an_amount_too_large_refuses_its_row_only(team: Engine, amount: Any) -> 
      b'[{"stin": "29AAGCB7383J1Z4"}]'],
 )  # fmt: skip
 def test_json_we_do_not_read_is_refused_whole_and_writes_nothing(team: Engine, data: bytes) -> None:
-    with pytest.raises(FormatError, match="not a file we read. We read: IMS download"):
+    with pytest.raises(FormatError, match=r"not a file we read\. We read: IMS download"):
         send(team, data)
     with Session(team) as session:
         assert session.exec(select(ImportBatch)).first() is None

@@ -582,9 +582,14 @@ def test_reverse_charge_flag(cell: object, flag: bool) -> None:
     assert only_record(parse(row(Reverse_charge=cell))).reverse_charge is flag
 
 
-def test_a_leading_apostrophe_marks_text_and_is_dropped() -> None:
-    record = only_record(parse(row(Document_number="'0412")))
-    assert record.number == "0412"
+@pytest.mark.parametrize(
+    ("cell", "name"),
+    [("'=CN-1", "=CN-1"), ("'+91 Traders", "+91 Traders"), ("'-X", "-X"), ("'@home", "@home"),
+     ("''=x", "'=x"), ("'Tis Traders", "'Tis Traders"), ("'", "'"), ("'0412", "'0412")],
+)  # fmt: skip
+def test_the_quote_of_a_guarded_cell_is_dropped_and_no_other(cell: str, name: str) -> None:
+    parsed = parse(row(Supplier_name=cell))
+    assert parsed.records[0].supplier_name == name
 
 
 # ------------------------------------------------------------------------------------- CSV
