@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import deps_of
+from bot.message_fit import fit_message
 from bot.store import in_store, working_taxpayer
 from ims_domain.formats.cell_guard import csv_row
 from ims_domain.formats.common import FormatError
@@ -34,7 +35,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     deps = deps_of(context)
     document = message.document
-    name = texts.esc(document.file_name or "the file")
+    name = texts.clip(document.file_name or "the file", texts.NAME_IN_LINE)
     limit = deps.settings.max_file_mb * 1024 * 1024
     if document.file_size and document.file_size > limit:
         reason = f"it is larger than {deps.settings.max_file_mb} MB"
@@ -63,7 +64,8 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         result = await in_store(deps.engine, run)
     except (FormatError, UseCaseError) as exc:
         await progress.edit_text(
-            texts.IMPORT_REFUSED.format(name=name, reason=texts.esc(exc)), parse_mode=ParseMode.HTML
+            fit_message(texts.IMPORT_REFUSED.format(name=name, reason=texts.esc(exc))),
+            parse_mode=ParseMode.HTML,
         )
         return
     await progress.edit_text(import_summary(result), parse_mode=ParseMode.HTML)
@@ -91,7 +93,7 @@ def import_summary(result: ImportResult) -> str:
     if result.skipped:
         lines.append(texts.IMPORT_SKIPPED.format(count=result.skipped))
     lines += [texts.esc(note) for note in result.notes[:5]]
-    return "\n".join(lines)
+    return fit_message("\n".join(lines))
 
 
 def problems_csv(result: ImportResult) -> bytes:

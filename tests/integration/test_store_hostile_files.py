@@ -18,8 +18,10 @@ from ims_domain.records import Action, ReportedRecord
 from ims_domain.text_limits import FILE_NAME_MAX, NAME_MAX
 from storage.access import Actor
 from storage.acting import act_on_record
+from storage.bulk import apply_bulk
 from storage.db import transaction
 from storage.errors import InvalidInput
+from storage.filters import RecordFilter
 from storage.imports import ImportResult
 from storage.models import ActionLog, ImportBatch, RecordRow, RegisterEntry, Taxpayer
 from storage.rulebook import RuleBook
@@ -202,3 +204,37 @@ def test_a_taxpayer_name_over_its_cap_is_refused_naming_the_cap(engine: Engine) 
         register_taxpayer(session, actor=CLI, gstin=RECIPIENT, name="Acme\x00 Ltd", now=NOW)
     with Session(engine) as session:
         assert session.exec(select(Taxpayer.legal_name)).one() == "Acme Ltd"
+
+
+def test_a_bulk_remark_over_the_limit_refuses_the_bulk_action(team: Engine) -> None:
+    send(team, download({}, {}))
+    with transaction(team) as session, pytest.raises(InvalidInput, match="limited to 200"):
+        apply_bulk(
+            session,
+            actor=Actor.user(APPROVER),
+            gstin=RECIPIENT,
+            record_filter=RecordFilter(),
+            action=Action.REJECT,
+            remarks="r" * 201,
+            rulebook=RuleBook(),
+            now=NOW,
+        )
+    assert {row.action for row in stored(team).values()} == {"N"}
+    with Session(team) as session:
+        assert session.exec(select(ActionLog)).first() is None
+
+
+def test_a_nul_in_a_persons_remark_is_removed(team: Engine) -> None:
+    send(team, download({}))
+    with transaction(team) as session:
+        act_on_record(
+            session,
+            actor=Actor.user(APPROVER),
+            gstin=RECIPIENT,
+            record_id=stored(team)["INV-0"].id or 0,
+            expected_version=None,
+            request=ActionRequest(Action.REJECT, remarks="not\x00 ordered"),
+            rulebook=RuleBook(),
+            now=NOW,
+        )
+    assert stored(team)["INV-0"].remarks == "not ordered"
