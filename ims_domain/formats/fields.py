@@ -125,12 +125,28 @@ def amount(value: Any, field_name: str, *, default: Decimal | None = None) -> De
             raise RowError(field_name, f"{shown(value)} is not an amount") from None
     if not number.is_finite():
         raise RowError(field_name, f"{shown(value)} is not an amount")
-    if abs(number) >= MAX_AMOUNT:
-        raise RowError(field_name, f"{shown(value)}: amount too large (the limit is 10^15 rupees)")
+    within_limit(number, field_name, written=value)
     rounded = number.quantize(PAISE)  # below MAX_AMOUNT this is exact in Decimal's 28 digits
     if rounded != number:
         raise RowError(field_name, f"{shown(value)} has more than two decimals")
     return rounded
+
+
+def within_limit(number: Decimal, field_name: str, *, written: Any = None) -> Decimal:
+    """`number` when it is below MAX_AMOUNT (a sum of items too: stored in paise, it must fit a
+    64-bit integer); else the row is refused."""
+    if abs(number) >= MAX_AMOUNT:
+        quoted = shown(number if written is None else written)
+        raise RowError(field_name, f"{quoted}: amount too large (the limit is 10^15 rupees)")
+    return number
+
+
+def item_totals(taxable: Decimal, taxes: TaxAmounts, field_name: str) -> TaxAmounts:
+    """The taxes summed over a document's items, when each total (and the taxable value) is
+    within the limit."""
+    for number in (taxable, *taxes.as_dict().values()):
+        within_limit(number, field_name)
+    return taxes
 
 
 def portal_amount(

@@ -36,6 +36,7 @@ from ims_domain.formats.fields import (
     gstin_field,
     header_gstin,
     header_period,
+    item_totals,
     portal_amount,
     state_code,
     tax_amounts,
@@ -321,7 +322,7 @@ def _item_totals(items: Any) -> tuple[Decimal, TaxAmounts]:
             raise RowError(where, "is not an item with itm_det")
         taxable += portal_amount(detail, "txval", default=ZERO, prefix=f"{where}.")
         taxes = taxes + tax_amounts(detail, _ITEM_KEYS, f"{where}.")
-    return taxable, taxes
+    return taxable, item_totals(taxable, taxes, "itms")
 
 
 # --- writer -------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from ims_domain.formats.fields import (
     gst_date_text,
     gstin_field,
     header_period,
+    item_totals,
     name_text,
     optional_period,
     optional_text,
@@ -304,7 +305,7 @@ def _document_tax(doc: Mapping[str, Any]) -> tuple[Decimal, TaxAmounts]:
             raise RowError(where, "is not an object")
         taxable += portal_amount(item, "txval", default=ZERO, prefix=f"{where}.")
         taxes = taxes + tax_amounts(item, _HEADS, f"{where}.")
-    return taxable, taxes
+    return taxable, item_totals(taxable, taxes, "items")
 
 
 # --- writer -------------------------------------------------------------------------------------

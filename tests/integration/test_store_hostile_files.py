@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from ims_domain.actions import ActionRequest
 from ims_domain.formats.common import FormatError
+from ims_domain.formats.gstr2b import write_gstr2b
 from ims_domain.formats.ims_writer import write_ims
 from ims_domain.formats.jsonio import encode_json, load_json
 from ims_domain.records import Action, ReportedRecord
@@ -27,7 +28,7 @@ from storage.models import ActionLog, ImportBatch, RecordRow, RegisterEntry, Tax
 from storage.rulebook import RuleBook
 from storage.taxpayers import register_taxpayer
 from storage.uploads import import_file
-from tests.builders import RECIPIENT, SUPPLIER, record
+from tests.builders import OCT_2025, RECIPIENT, SUPPLIER, record
 from tests.integration.store_helpers import APPROVER, CLI, NOW, setup_team
 
 D = Decimal
@@ -238,3 +239,19 @@ def test_a_nul_in_a_persons_remark_is_removed(team: Engine) -> None:
             now=NOW,
         )
     assert stored(team)["INV-0"].remarks == "not ordered"
+
+
+def test_items_that_sum_past_the_limit_refuse_their_row_not_the_import(team: Engine) -> None:
+    """Each item below the limit, their sum beyond a 64-bit count of paise: PostgreSQL refused
+    the whole import ("bigint out of range") before the sum was checked."""
+    records = [record(number="BIG-1"), record(number="OK-1")]
+    document = load_json(write_gstr2b(records, gstin=RECIPIENT, period=OCT_2025))
+    big = document["data"]["docdata"]["b2b"][0]["inv"][0]
+    for key in ("txval", "igst", "cgst", "sgst", "cess"):
+        del big[key]
+    big["items"] = [{"txval": D("999999999999999.00"), "igst": D("99.00")}] * 100
+    result = send(team, encode_json(document))
+    assert list(stored(team)) == ["OK-1"]
+    (problem,) = [p for p in result.problems if p.refused]
+    assert (problem.index, problem.field) == (0, "items")
+    assert "amount too large" in problem.reason

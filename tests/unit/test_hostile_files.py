@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from ims_domain.formats.common import FormatError, ParsedFile, SupplierViewEntry
 from ims_domain.formats.gstr1 import parse_gstr1, write_gstr1
 from ims_domain.formats.gstr2b import parse_gstr2b, write_gstr2b
+from ims_domain.formats.ims_actions import ActionUpload, build_action_upload
 from ims_domain.formats.ims_json import parse_ims, stream_ims
 from ims_domain.formats.ims_writer import write_ims
 from ims_domain.formats.jsonio import NotStreamable, encode_json, load_json, stream_lists
@@ -304,3 +305,30 @@ def test_a_register_csv_that_starts_with_a_quote_is_still_a_register() -> None:
     csv = (header + f"{SUPPLIER},INV-1,18-10-2025,100.00,18.00\r\n").encode()
     parsed = read_upload(csv, gstin=RECIPIENT)
     assert [r.record.number for r in parsed.records] == ["INV-1"]
+
+
+def test_gstr1_items_that_sum_past_the_limit_refuse_the_row() -> None:
+    document = load_json(write_gstr1([ReportedRecord(record())], gstin=SUPPLIER, period=OCT_2025))
+    doc = document["b2b"][0]["inv"][0]
+    doc["itms"] = [{"num": 1, "itm_det": {"txval": D("999999999999999.00")}}] * 100
+    parsed = parse_gstr1(encode_json(document), gstin=RECIPIENT)
+    assert [(p.field, p.refused) for p in parsed.problems] == [("itms", True)]
+    assert "amount too large" in parsed.problems[0].reason
+
+
+def test_the_action_upload_never_cuts_a_remark_over_the_limit() -> None:
+    """A remark over the limit can no longer be stored; if one is found it is refused loudly,
+    naming the limit, and the record stays out of the upload rather than carry a cut remark."""
+    long, short = record(number="LONG-1"), record(number="SHORT-1")
+    result = build_action_upload(
+        [
+            ActionUpload(long, Action.REJECT, Action.NO_ACTION, remarks="r" * 201),
+            ActionUpload(short, Action.REJECT, Action.NO_ACTION, remarks="r" * 200),
+        ],
+        recipient_gstin=RECIPIENT,
+        remarks_max_len=200,
+    )
+    assert [(r.number, "at most 200" in why) for r, why in result.skipped] == [("LONG-1", True)]
+    (upload,) = result.files
+    sent = load_json(upload)["invdata"]["b2b"]
+    assert [(row["inum"], row["remarks"]) for row in sent] == [("SHORT-1", "r" * 200)]
