@@ -145,6 +145,18 @@ async def send_action_files(
             caption=texts.EXPORT_CAPTION,
             reply_markup=InlineKeyboardMarkup([[button]]),
         )
+    if upload.skipped:  # said aloud: a record left out is an action the portal never gets
+        lines = [texts.EXPORT_LEFT_OUT.format(count=len(upload.skipped))]
+        lines += [
+            texts.EXPORT_LEFT_OUT_LINE.format(
+                label=f"{record.kind.label} {texts.clip(record.number, texts.NUMBER_SHOWN)}",
+                reason=texts.esc(why),
+            )
+            for record, why in upload.skipped
+        ]
+        await context.bot.send_message(
+            chat_id, fit_message("\n".join(lines)), parse_mode=ParseMode.HTML
+        )
     return len(upload.files)
 
 

@@ -250,6 +250,8 @@ EXPORT_CAPTION = (
 )
 BUTTON_UPLOADED = "I uploaded it"
 EXPORT_RECORDED = "Recorded: {count} actions are now on the portal."
+EXPORT_LEFT_OUT = "<b>{count} left out of the upload</b> (act on them again, or on the portal):"
+EXPORT_LEFT_OUT_LINE = "• {label}: {reason}"
 EXPORT_STALE = (
     "Actions changed since this file was made: send /export again and upload the new file."
 )

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import hashlib
 
+from sqlalchemy import update
+
 from ims_domain.gstin import check_character
 from ims_domain.records import ReportedRecord
 from storage.access import Actor
 from storage.db import transaction
 from storage.imports import import_records
+from storage.models import RecordRow
 from tests.builders import RECIPIENT, record
 from tests.e2e.conftest import Running
 from tests.e2e.test_bot import (
@@ -101,3 +104,25 @@ async def test_a_remark_over_the_limit_is_asked_again_never_cut(bot: Running) ->
     await said(bot, priya, "not ordered\x00 by us")
     row = stored(bot, "INV-0")
     assert (row.action, row.remarks) == ("R", "not ordered by us")
+
+
+async def test_a_stored_remark_over_the_limit_is_left_out_of_the_upload_aloud(
+    bot: Running,
+) -> None:
+    """A remark over the limit can no longer be stored; one found (from before) is never cut:
+    its record is left out of the upload and the bot says so, naming the limit."""
+    users = await onboard(bot)
+    priya = users[OWNER]
+    await import_download(bot, priya, invoices(2))
+    with transaction(bot.engine) as session:
+        session.execute(
+            update(RecordRow)
+            .where(RecordRow.number == "INV-0")  # type: ignore[arg-type]
+            .values(action="R", remarks="r" * 250)
+        )
+    await said(bot, priya, "/export")
+    left_out = await bot.tg.wait_for(
+        lambda: next((t for t in texts_to(bot, OWNER) if "left out of the upload" in t), None)
+    )
+    assert "invoice INV-0" in left_out and "at most 200" in left_out
+    assert bot.tg.documents(OWNER) == []  # nothing else to upload
