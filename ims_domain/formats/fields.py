@@ -4,6 +4,7 @@ GSTINs, periods, state codes, flags and actions. A bad value raises RowError, wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -26,6 +27,7 @@ from ims_domain.text_limits import (
     without_nul,
 )
 
+_PORT_CODE = re.compile(r"[A-Z0-9]{1,10}")
 MAX_AMOUNT = Decimal(10) ** 15  # ₹1,000 lakh crore: anything larger is a broken cell, not money
 
 _ACTION_WORDS = {
@@ -207,6 +209,16 @@ def header_gstin(value: Any, label: str, problems: list[RowProblem]) -> str:
             raise FormatError(f"the {label}'s gstin is not a GSTIN: {exc}") from None
         problems.append(RowProblem("header", None, "gstin", str(exc), refused=False))
         return value.strip().upper()
+
+
+def port_code(value: Any, field_name: str) -> str:
+    """A customs port code of a bill of entry (INNSA1): 1-10 letters and digits, upper-cased."""
+    if is_blank(value):
+        raise RowError(field_name, "port code is missing")
+    text = str(value).strip().upper() if isinstance(value, str | int) else ""
+    if not _PORT_CODE.fullmatch(text) or isinstance(value, bool):
+        raise RowError(field_name, f"{shown(value)} is not a port code like INNSA1")
+    return text
 
 
 def optional_period(value: Any, field_name: str) -> ReturnPeriod | None:

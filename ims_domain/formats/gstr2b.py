@@ -42,6 +42,7 @@ from ims_domain.formats.fields import (
     name_text,
     optional_period,
     optional_text,
+    port_code,
     portal_amount,
     state_code,
     tax_amounts,
@@ -231,10 +232,7 @@ class _Reader:
             problems = self.collector.problems
             return gstin_field(envelope.get("ctin"), "ctin", problems, (label, index))
         key = "portcode" if "portcode" in doc else "portcd"
-        port = doc.get(key)
-        if isinstance(port, bool) or not isinstance(port, str | int) or not str(port).strip():
-            raise RowError("portcode", "the port code is missing")
-        return str(port).strip().upper()
+        return port_code(doc.get(key), key)
 
     def _record(
         self,

@@ -55,6 +55,7 @@ from ims_domain.formats.fields import (
     is_blank,
     name_text,
     optional_period,
+    port_code,
     portal_amount,
     portal_hash,
     remarks_text,
@@ -83,7 +84,6 @@ NO_DATA_CODES = frozenset({"RET13508", "RET13509", "RET13510", "RET11416", "RET1
 
 # gst-formats.md §6: GSTN's pattern for invoice and note numbers (16, not the IMS sheet's 15).
 NUMBER_PATTERN = re.compile(r"[A-Za-z0-9/-]{1,16}")
-_PORT_CODE = re.compile(r"[A-Z0-9]{1,10}")
 # The keys of IGST, CGST, SGST and cess: Bills of Entry also spell them as GSTR-2B does.
 _HEAD_KEYS = (("iamt",), ("camt",), ("samt",), ("cess", "csamt"))
 _IMPORT_HEAD_KEYS = (("igst", "iamt"), ("cgst", "camt"), ("sgst", "samt"), ("cess", "csamt"))
@@ -491,22 +491,13 @@ def _supplier(
     memo: _Memo,
 ) -> str:
     if kind.original_kind is RecordKind.BILL_OF_ENTRY:
-        return _port_code(row.get("portcd"))
+        return port_code(row.get("portcd"), "portcd")
     if kind.original_kind is RecordKind.SEZ_BILL_OF_ENTRY:
         for name in ("sgstin", "stin", "ctin"):
             if not is_blank(row.get(name)):
                 return memo.gstin(row.get(name), name, warnings, where)
-        return _port_code(row.get("portcd"))
+        return port_code(row.get("portcd"), "portcd")
     return memo.gstin(row.get("stin"), "stin", warnings, where)
-
-
-def _port_code(value: Any) -> str:
-    if is_blank(value):
-        raise RowError("portcd", "port code is missing")
-    text = str(value).strip().upper() if isinstance(value, str | int) else ""
-    if not _PORT_CODE.fullmatch(text) or isinstance(value, bool):
-        raise RowError("portcd", f"{shown(value)} is not a port code like INNSA1")
-    return text
 
 
 def _number(value: Any, field_name: str, warn: Callable[[str, str], None]) -> str:

@@ -24,7 +24,7 @@ from ims_domain.formats.ims_json import parse_ims, stream_ims
 from ims_domain.formats.ims_writer import write_ims
 from ims_domain.formats.jsonio import NotStreamable, encode_json, load_json, stream_lists
 from ims_domain.formats.supplier_view import parse_supplier_view, write_supplier_view
-from ims_domain.records import Action, ReportedRecord
+from ims_domain.records import Action, RecordKind, ReportedRecord
 from ims_domain.text_limits import DOCUMENT_NUMBER_MAX, NAME_MAX
 from storage.files import read_upload
 from tests.builders import OCT_2025, RECIPIENT, SUPPLIER, record
@@ -339,3 +339,14 @@ def test_the_action_upload_never_cuts_a_remark_over_the_limit() -> None:
     (upload,) = result.files
     sent = load_json(upload)["invdata"]["b2b"]
     assert [(row["inum"], row["remarks"]) for row in sent] == [("SHORT-1", "r" * 200)]
+
+
+def test_a_gstr2b_port_code_that_is_not_one_refuses_its_row() -> None:
+    """The port code becomes the supplier of an overseas bill of entry, a column of 20."""
+    boe = record(RecordKind.BILL_OF_ENTRY, number="4412345", supplier="INMAA1")
+    document = load_json(write_gstr2b([boe], gstin=RECIPIENT, period=OCT_2025))
+    row = document["data"]["docdata"]["impg"][0]
+    for bad in ("INMAA1\x00", "X" * 30, True):
+        row["portcode"] = bad
+        parsed = parse_gstr2b(encode_json(document), gstin=RECIPIENT)
+        assert [(p.section, p.index, p.field) for p in parsed.problems] == [("impg", 0, "portcode")]
