@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import deps_of
-from bot.message_fit import fit_message
+from bot.message_fit import CAPTION_MAX, fit_message
 from bot.store import in_store, working_taxpayer
 from ims_domain.formats.cell_guard import csv_row
 from ims_domain.formats.common import FormatError
@@ -73,7 +73,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if refused and not result.duplicate:
         await message.reply_document(
             InputFile(problems_csv(result), filename="refused-rows.csv"),
-            caption=texts.IMPORT_PROBLEMS_CAPTION,
+            caption=fit_message(texts.IMPORT_PROBLEMS_CAPTION, CAPTION_MAX),
         )
 
 
@@ -142,7 +142,7 @@ async def send_action_files(
         await context.bot.send_document(
             chat_id,
             InputFile(content, filename=f"ims-actions-{gstin}-{number}.json"),
-            caption=texts.EXPORT_CAPTION,
+            caption=fit_message(texts.EXPORT_CAPTION, CAPTION_MAX),
             reply_markup=InlineKeyboardMarkup([[button]]),
         )
     if upload.skipped:  # said aloud: a record left out is an action the portal never gets
@@ -261,5 +261,5 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     await message.reply_document(
         InputFile(content, filename=f"ims-inbox-{gstin}.csv"),
-        caption=texts.REPORT_CAPTION.format(gstin=gstin),
+        caption=fit_message(texts.REPORT_CAPTION.format(gstin=gstin), CAPTION_MAX),
     )

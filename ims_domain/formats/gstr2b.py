@@ -20,6 +20,9 @@ Decisions where the format says nothing:
   what to show.
 - Row problems are indexed by the document's position in its section, from 0, counting across
   the suppliers' envelopes; rejected sections are labelled "b2b (rejected)".
+- Values the portal never writes refuse their row (fields.portal_amount, document_number,
+  code_text, port_code): a negative, blank or null amount, items summing past the limit, a
+  number over 16 characters; a trade name loses its NUL characters and is capped (warnings).
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ Decisions where the sources are silent (each also noted where it is made):
   the portal's 16 characters, or with control characters or `|` (our key separator), are refused.
 - Values the portal never sends refuse their row, so that a broken download cannot change a
   stored record: a negative amount, a blank or null amount (an absent one is 0), a `hash` that
-  is not a text, a code (`srcform`, `inv_typ`) that is not one. A NUL in a trade name or remark
-  is removed with a warning; a trade name over its cap is shortened (text_limits).
+  is not a text, a code (`srcform`, `inv_typ`) that is not one, remarks over 500 characters
+  (never cut). A NUL in a trade name or remark is removed with a warning; a trade name over its
+  cap is shortened (text_limits).
 - Bills of Entry: the original of an amendment is read from `oboenum`/`oboedt` (guessed
   spellings, also `orgboenum`, `oboe_num`, `obenum`, ...); without them the amendment amends the
   same BoE (one client model's `impga` has no original keys: customs amends a BoE in place).

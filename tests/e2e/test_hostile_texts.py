@@ -1,10 +1,12 @@
-"""Long names, numbers and remarks, end to end: no screen fails (the fake server answers 400 to a
-text over 4,096 characters, as Telegram does), long values are shortened with an ellipsis, and a
-remark is never cut: one over the limit is asked for again."""
+"""Long and hostile texts, end to end: no screen fails (the fake server answers 400 to a text
+over 4,096 characters, as Telegram does), long values are shortened with an ellipsis, a remark is
+never cut (one over the limit is asked for again), and the CSV the bot writes cannot run."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 
 from sqlalchemy import update
 
@@ -126,3 +128,18 @@ async def test_a_stored_remark_over_the_limit_is_left_out_of_the_upload_aloud(
     )
     assert "invoice INV-0" in left_out and "at most 200" in left_out
     assert bot.tg.documents(OWNER) == []  # nothing else to upload
+
+
+async def test_the_report_csv_guards_text_that_a_spreadsheet_would_run(bot: Running) -> None:
+    users = await onboard(bot)
+    records = [
+        ReportedRecord(record(number=f"INV-{i}"), supplier_name=name)
+        for i, name in enumerate(('=HYPERLINK("http://x")', "+91 Traders", "@home", "-cmd"))
+    ]
+    await import_download(bot, users[OWNER], records)
+    await said(bot, users[OWNER], "/report")
+    (report,) = await bot.tg.wait_for(lambda: bot.tg.documents(OWNER) or None)
+    rows = list(csv.reader(io.StringIO(report.data.decode("utf-8-sig"))))
+    names = sorted(row[1] for row in rows[1:])
+    assert names == ["'+91 Traders", "'-cmd", '\'=HYPERLINK("http://x")', "'@home"]
+    assert {row[5] for row in rows[1:]} == {"11800.00"}  # amounts stay numbers
