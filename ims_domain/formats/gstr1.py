@@ -16,6 +16,9 @@ Decisions where the format says nothing:
   supplier's file); a note says when no record concerns that GSTIN.
 - Row problems are indexed by the document's position in its section, from 0 (as the IMS
   parser counts its flat lists), counting across the recipients' envelopes.
+- Values a return never holds refuse their row: a negative, blank or null amount (of the document
+  or an item), items summing past the limit, a number over 16 characters, an `inv_typ` that is
+  not a code.
 """
 
 from __future__ import annotations
