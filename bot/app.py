@@ -28,6 +28,7 @@ from bot.callbacks import BadCallback, Callback, decode
 from bot.deps import Deps, deps_of
 from bot.limits import Limits
 from bot.store import in_store
+from ims_domain.text_limits import shortened
 from storage.errors import UseCaseError
 from storage.settings import Settings
 from storage.taxpayers import ensure_user
@@ -88,7 +89,7 @@ async def on_tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         toast, alert = texts.ERROR, True
     finally:
         # The user must never wait on a spinning button, whatever happened above.
-        await query.answer(toast[:200] or None, show_alert=alert)
+        await query.answer(shortened(toast, 200) or None, show_alert=alert)
 
 
 async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

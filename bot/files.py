@@ -15,7 +15,9 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import deps_of
+from bot.message_fit import CAPTION_MAX, fit_message
 from bot.store import in_store, working_taxpayer
+from ims_domain.formats.cell_guard import csv_row
 from ims_domain.formats.common import FormatError
 from storage.access import Actor
 from storage.errors import UseCaseError
@@ -38,7 +40,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     deps = deps_of(context)
     document = message.document
-    name = texts.esc(document.file_name or "the file")
+    name = texts.clip(document.file_name or "the file", texts.NAME_IN_LINE)
     limit = deps.settings.max_file_mb * 1024 * 1024
 
     try:
@@ -77,7 +79,8 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         result = await in_store(deps.engine, run)
     except (FormatError, UseCaseError) as exc:
         await progress.edit_text(
-            texts.IMPORT_REFUSED.format(name=name, reason=texts.esc(exc)), parse_mode=ParseMode.HTML
+            fit_message(texts.IMPORT_REFUSED.format(name=name, reason=texts.esc(exc))),
+            parse_mode=ParseMode.HTML,
         )
         return
     await progress.edit_text(import_summary(result), parse_mode=ParseMode.HTML)
@@ -85,7 +88,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if refused and not result.duplicate:
         await message.reply_document(
             InputFile(problems_csv(result), filename="refused-rows.csv"),
-            caption=texts.IMPORT_PROBLEMS_CAPTION,
+            caption=fit_message(texts.IMPORT_PROBLEMS_CAPTION, CAPTION_MAX),
         )
 
 
@@ -105,7 +108,7 @@ def import_summary(result: ImportResult) -> str:
     if result.skipped:
         lines.append(texts.IMPORT_SKIPPED.format(count=result.skipped))
     lines += [texts.esc(note) for note in result.notes[:5]]
-    return "\n".join(lines)
+    return fit_message("\n".join(lines))
 
 
 def problems_csv(result: ImportResult) -> bytes:
@@ -116,12 +119,7 @@ def problems_csv(result: ImportResult) -> bytes:
     for problem in result.problems:
         if problem.refused:
             writer.writerow(
-                [
-                    problem.section,
-                    "" if problem.index is None else problem.index,
-                    problem.field,
-                    problem.reason,
-                ]
+                csv_row((problem.section, problem.index, problem.field, problem.reason))
             )
     return out.getvalue().encode("utf-8-sig")
 
@@ -159,8 +157,20 @@ async def send_action_files(
         await context.bot.send_document(
             chat_id,
             InputFile(content, filename=f"ims-actions-{gstin}-{number}.json"),
-            caption=texts.EXPORT_CAPTION,
+            caption=fit_message(texts.EXPORT_CAPTION, CAPTION_MAX),
             reply_markup=InlineKeyboardMarkup([[button]]),
+        )
+    if upload.skipped:  # said aloud: a record left out is an action the portal never gets
+        lines = [texts.EXPORT_LEFT_OUT.format(count=len(upload.skipped))]
+        lines += [
+            texts.EXPORT_LEFT_OUT_LINE.format(
+                label=f"{record.kind.label} {texts.clip(record.number, texts.NUMBER_SHOWN)}",
+                reason=texts.esc(why),
+            )
+            for record, why in upload.skipped
+        ]
+        await context.bot.send_message(
+            chat_id, fit_message("\n".join(lines)), parse_mode=ParseMode.HTML
         )
     return len(upload.files)
 
@@ -237,21 +247,23 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             for item in page.items:
                 taxes = item.taxes
                 writer.writerow(
-                    [
-                        item.supplier_gstin,
-                        item.supplier_name or "",
-                        item.kind.label,
-                        item.number,
-                        item.document_date.isoformat(),
-                        item.value,
-                        taxes.igst,
-                        taxes.cgst,
-                        taxes.sgst,
-                        taxes.cess,
-                        item.counts_in_period.code if item.counts_in_period else "",
-                        item.action.label,
-                        item.remarks or "",
-                    ]
+                    csv_row(
+                        (
+                            item.supplier_gstin,
+                            item.supplier_name,
+                            item.kind.label,
+                            item.number,
+                            item.document_date.isoformat(),
+                            item.value,
+                            taxes.igst,
+                            taxes.cgst,
+                            taxes.sgst,
+                            taxes.cess,
+                            item.counts_in_period.code if item.counts_in_period else None,
+                            item.action.label,
+                            item.remarks,
+                        )
+                    )
                 )
             if page.next_cursor is None:
                 return taxpayer.gstin, out.getvalue().encode("utf-8-sig")
@@ -264,5 +276,5 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     await message.reply_document(
         InputFile(content, filename=f"ims-inbox-{gstin}.csv"),
-        caption=texts.REPORT_CAPTION.format(gstin=gstin),
+        caption=fit_message(texts.REPORT_CAPTION.format(gstin=gstin), CAPTION_MAX),
     )

@@ -34,7 +34,10 @@ def periods_screen(session: Session, *, user_id: int, gstin: str) -> Screen:
     """The tax periods whose GSTR-3B may be marked filed, one button each."""
     actor = Actor.user(user_id)
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin)
-    name, gstin = texts.esc(taxpayer.trade_name or taxpayer.legal_name), taxpayer.gstin
+    name, gstin = (
+        texts.clip(taxpayer.trade_name or taxpayer.legal_name, texts.NAME_SHOWN),
+        taxpayer.gstin,
+    )
     candidates = unfiled_periods(session, actor=actor, gstin=gstin)
     if not candidates:
         return Screen(texts.FILED_NOTHING.format(name=name, gstin=gstin), [])

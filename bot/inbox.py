@@ -22,14 +22,16 @@ from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import Deps, deps_of
 from bot.lists import ANY, FIELDS, FIRST_PAGE, STATUSES, ListSpec, page_of
+from bot.message_fit import fit_message
 from bot.store import in_store, working_taxpayer
 from ims_domain.actions import ActionRequest, ItcReduction
 from ims_domain.errors import ImsDomainError
 from ims_domain.money import TaxAmounts, to_rupees
 from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, RecordKind, reduction_base
+from ims_domain.text_limits import shortened
 from storage.access import Actor
-from storage.acting import act_on_record, decision_for, load_record, original_of
+from storage.acting import act_on_record, clean_remarks, decision_for, load_record, original_of
 from storage.bulk import apply_bulk, preview_bulk, undo_bulk
 from storage.convert import record_of
 from storage.errors import UseCaseError
@@ -55,6 +57,10 @@ class Screen:
     text: str
     buttons: list[list[InlineKeyboardButton]]
 
+    def __post_init__(self) -> None:
+        # Every screen is cut to what Telegram takes, so that no value can leave it blank.
+        object.__setattr__(self, "text", fit_message(self.text))
+
     @property
     def markup(self) -> InlineKeyboardMarkup | None:
         """The inline keyboard, if any."""
@@ -79,7 +85,9 @@ def dashboard_screen(session: Session, *, user_id: int, deps: Deps) -> Screen:
         now=datetime.now(UTC),
     )
     lines = [
-        texts.DASHBOARD_HEAD.format(taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin)
+        texts.DASHBOARD_HEAD.format(
+            taxpayer=texts.clip(taxpayer.legal_name, texts.NAME_SHOWN), gstin=taxpayer.gstin
+        )
     ]
     if not board.totals and not board.outside_ims:
         return Screen("\n".join([*lines, texts.DASHBOARD_EMPTY]), [])
@@ -210,7 +218,8 @@ def list_screen(
     buttons = []
     for item in page.items:
         lines.append(_list_line(item))
-        buttons.append([_button(f"{item.kind.label} {item.number}", "cd", item.record_id)])
+        label = f"{item.kind.label} {shortened(item.number, texts.NUMBER_SHOWN)}"
+        buttons.append([_button(label, "cd", item.record_id)])
     navigation = []
     if after is not None:
         navigation.append(_button(texts.BUTTON_FIRST, "ls", *spec.args(), FIRST_PAGE))
@@ -282,8 +291,8 @@ def _list_line(item: InboxItem) -> str:
     return texts.LIST_LINE.format(
         icon=texts.STATUS_ICON[item.action],
         kind=item.kind.label,
-        number=texts.esc(item.number),
-        supplier=texts.esc(item.supplier_name or item.supplier_gstin),
+        number=texts.clip(item.number, texts.NUMBER_SHOWN),
+        supplier=texts.clip(item.supplier_name or item.supplier_gstin, texts.NAME_IN_LINE),
         tax=texts.inr(item.taxes.total),
     )
 
@@ -306,12 +315,14 @@ def card_screen(session: Session, *, user_id: int, record_id: int, note: str = "
         who = item.action_by_name or (
             "deemed acceptance" if item.deemed else (item.action_channel or "")
         )
-        by = texts.CARD_BY.format(who=texts.esc(who), at=texts.when(item.action_at))
+        by = texts.CARD_BY.format(
+            who=texts.clip(who, texts.NAME_SHOWN), at=texts.when(item.action_at)
+        )
     text = texts.CARD.format(
         kind=texts.kind_name(item.kind),
-        number=texts.esc(item.number),
+        number=texts.clip(item.number, texts.NUMBER_SHOWN),
         day=texts.day(item.document_date),
-        supplier=texts.esc(item.supplier_name or ""),
+        supplier=texts.clip(item.supplier_name or "", texts.NAME_SHOWN),
         supplier_gstin=item.supplier_gstin,
         taxable=texts.inr(item.taxable_value),
         taxes=texts.tax_line(item.taxes),
@@ -320,7 +331,9 @@ def card_screen(session: Session, *, user_id: int, record_id: int, note: str = "
         icon=texts.STATUS_ICON[item.action],
         status=texts.STATUS_NAME[item.action],
         by=by,
-        remarks=texts.CARD_REMARKS.format(remarks=texts.esc(item.remarks)) if item.remarks else "",
+        remarks=texts.CARD_REMARKS.format(remarks=texts.clip(item.remarks, texts.REMARKS_SHOWN))
+        if item.remarks
+        else "",
     )
     source = record_source(
         session, actor=Actor.user(user_id), gstin=taxpayer.gstin, record_id=record_id
@@ -416,7 +429,7 @@ def propose(
         "ok",
         decision.reason,
         label=label_of(record.kind, record.number),
-        supplier=texts.esc(row.supplier_name or row.supplier_gstin),
+        supplier=texts.clip(row.supplier_name or row.supplier_gstin, texts.NAME_SHOWN),
         kind=record.kind,
         specified=decision.specified,
         base=texts.inr(base.total),
@@ -535,7 +548,7 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Cal
 
 def label_of(kind: RecordKind, number: str) -> str:
     """How a prompt names a record: "credit note CN-31"."""
-    return f"{kind.label} {texts.esc(number)}"
+    return f"{kind.label} {texts.clip(number, texts.NUMBER_SHOWN)}"
 
 
 async def _label(context: ContextTypes.DEFAULT_TYPE, update: Update, record_id: int) -> str:
@@ -678,12 +691,19 @@ async def on_remark_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not isinstance(waiting, Pending):
         await message.reply_text(texts.NOT_EXPECTING_TEXT)
         return
+    remark = clean_remarks(message.text)
+    limit = deps_of(context).rulebook.settings.remarks_max_len
+    if remark is not None and len(remark) > limit:
+        # Never cut (the remark goes to the portal): ask again, still waiting for it.
+        context.user_data["remark_for"] = waiting
+        await message.reply_text(texts.REMARK_TOO_LONG.format(count=len(remark), limit=limit))
+        return
     toast = await apply(
         update,
         context,
         waiting.record_id,
         waiting.version,
-        waiting.request(message.text),
+        waiting.request(remark),
         chat_id=waiting.chat_id,
         message_id=waiting.message_id,
     )

@@ -21,6 +21,7 @@ from bot import texts
 from bot.callbacks import encode
 from bot.deps import deps_of
 from bot.lists import arrived_code, year_code
+from bot.message_fit import fit_message
 from bot.reminders import reminder_buttons, review_button
 from bot.store import in_store
 from ims_domain.money import TaxAmounts
@@ -38,7 +39,12 @@ MAX_BATCHES_PER_PASS = 40
 
 
 def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text and buttons of one queued message."""
+    """The text and buttons of one queued message, within what Telegram takes."""
+    text, markup = _compose(kind, payload)
+    return fit_message(text), markup
+
+
+def _compose(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup | None]:
     if kind == "reminder_s16_4":
         return _render_s16_4(payload)
     if kind == "daily_digest":
@@ -49,7 +55,9 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
             for code, count in sorted(payload["by_kind"].items())
         )
         count = payload["new"] + payload["changed"]
-        recipient = texts.esc(payload.get("recipient_name") or payload["recipient_gstin"])
+        recipient = texts.clip(
+            payload.get("recipient_name") or payload["recipient_gstin"], texts.NAME_SHOWN
+        )
         tax = texts.inr(rupees(payload["tax_paise"]))
         own_download = payload["uploaded_by_gstin"] == payload["recipient_gstin"]
         if own_download:
@@ -57,7 +65,9 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
                 count=count, recipient=recipient, kinds=kinds, tax=tax
             )
         else:
-            uploader = texts.esc(payload.get("uploaded_by_name") or payload["uploaded_by_gstin"])
+            uploader = texts.clip(
+                payload.get("uploaded_by_name") or payload["uploaded_by_gstin"], texts.NAME_SHOWN
+            )
             first = texts.DIGEST.format(
                 uploader=uploader, count=count, recipient=recipient, kinds=kinds, tax=tax
             )
@@ -65,7 +75,7 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         suppliers = payload.get("suppliers", 0)
         if own_download and suppliers > 1:
             top = ", ".join(
-                f"{texts.esc(name or gstin)} ({number})"
+                f"{texts.clip(name or gstin, texts.NAME_IN_LINE)} ({number})"
                 for gstin, name, number in payload["by_supplier"]
             )
             more = texts.DIGEST_MORE.format(count=suppliers - 5) if suppliers > 5 else ""
@@ -90,7 +100,7 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
                     recipient=recipient,
                     verb=texts.ALERT_VERB.get(action, action),
                     section=texts.SECTION_NAMES.get(section, section),
-                    number=texts.esc(number),
+                    number=texts.clip(number, texts.NUMBER_SHOWN),
                     day=texts.day(date.fromisoformat(day)),
                     remarks=texts.SUPPLIER_VIEW_REMARKS.format(
                         remarks=texts.esc(shown_remarks(remarks))
@@ -107,7 +117,7 @@ def render(kind: str, payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarku
         return "\n".join(lines), None
     if kind in _DEADLINE_KINDS:
         return _render_deadline(kind, payload), reminder_buttons(kind, payload)
-    who = texts.esc(payload.get("by_name") or texts.SOMEONE)
+    who = texts.clip(payload.get("by_name") or texts.SOMEONE, texts.NAME_SHOWN)
     if kind == "team_bulk":
         done = texts.STATUS_NAME[Action(payload["action"])].lower()
         return texts.TEAM_BULK.format(
@@ -127,11 +137,11 @@ def _render_supplier_alert(payload: dict[str, Any]) -> tuple[str, InlineKeyboard
     note_kind = RecordKind(payload["kind"])
     remarks = shown_remarks(payload.get("remarks"))
     text = texts.SUPPLIER_ALERT.format(
-        recipient_name=texts.esc(payload["recipient_name"]),
+        recipient_name=texts.clip(payload["recipient_name"], texts.NAME_SHOWN),
         recipient=payload["recipient_gstin"],
         verb=texts.ALERT_VERB.get(payload["action"], payload["action"]),
         kind=note_kind.label,
-        number=texts.esc(payload["number"]),
+        number=texts.clip(payload["number"], texts.NUMBER_SHOWN),
         day=texts.day(date.fromisoformat(payload["document_date"])),
         value=payload["value"],
         remarks=texts.SUPPLIER_REMARKS.format(remarks=texts.esc(remarks)) if remarks else "",
@@ -152,7 +162,10 @@ _DEADLINE_KINDS = frozenset({"period_closed", "reminder_2b", "reminder_3b", "rem
 
 def _render_deadline(kind: str, payload: dict[str, Any]) -> str:
     """Period close and reminders before GSTR-2B and GSTR-3B (issue 7)."""
-    name, gstin = texts.esc(payload.get("name") or payload["gstin"]), payload["gstin"]
+    name, gstin = (
+        texts.clip(payload.get("name") or payload["gstin"], texts.NAME_SHOWN),
+        payload["gstin"],
+    )
     if kind == "reminder_pending":
         return texts.REMINDER_PENDING.format(
             count=payload["count"],
@@ -317,7 +330,7 @@ def _render_s16_4(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     text = texts.REMINDER_S16_4.format(
         count=payload["count"],
         years=", ".join(payload["financial_years"]),
-        name=texts.esc(payload.get("name") or payload["gstin"]),
+        name=texts.clip(payload.get("name") or payload["gstin"], texts.NAME_SHOWN),
         gstin=payload["gstin"],
         tax=texts.inr(rupees(payload["tax_paise"])),
         pending=texts.S16_4_PENDING.format(count=pending) if pending else "",
@@ -356,7 +369,7 @@ def _render_daily_digest(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMa
     )
     lines = [
         texts.DAILY_DIGEST.format(
-            name=texts.esc(payload.get("name") or payload["gstin"]),
+            name=texts.clip(payload.get("name") or payload["gstin"], texts.NAME_SHOWN),
             gstin=payload["gstin"],
             count=payload["count"],
             since=texts.when(datetime.fromisoformat(payload["since"])),
@@ -365,7 +378,8 @@ def _render_daily_digest(payload: dict[str, Any]) -> tuple[str, InlineKeyboardMa
         )
     ]
     top = ", ".join(
-        f"{texts.esc(name or gstin)} ({count})" for gstin, name, count in payload["by_supplier"]
+        f"{texts.clip(name or gstin, texts.NAME_IN_LINE)} ({count})"
+        for gstin, name, count in payload["by_supplier"]
     )
     others = payload["suppliers"] - len(payload["by_supplier"])
     more = texts.DIGEST_MORE.format(count=others) if others > 0 else ""

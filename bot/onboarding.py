@@ -14,8 +14,10 @@ from bot import texts
 from bot.callbacks import Callback, encode
 from bot.deps import deps_of
 from bot.inbox import unchanged_is_fine
+from bot.message_fit import fit_message
 from bot.store import in_store, working_taxpayer
 from ims_domain.periods import FilingFrequency
+from ims_domain.text_limits import shortened
 from storage.access import Actor
 from storage.errors import UseCaseError
 from storage.models import Channel, Role, Taxpayer
@@ -54,7 +56,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         await message.reply_text(
             texts.JOINED.format(
-                taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin, role=role.value
+                taxpayer=texts.clip(taxpayer.legal_name, texts.NAME_SHOWN),
+                gstin=taxpayer.gstin,
+                role=role.value,
             ),
             parse_mode=ParseMode.HTML,
         )
@@ -66,11 +70,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if active is None:
             if taxpayers_of(session, user_id=user.id):
                 return texts.PICK_GSTIN
-            return texts.WELCOME_NEW.format(name=texts.esc(name))
+            return texts.WELCOME_NEW.format(name=texts.clip(name, texts.NAME_SHOWN))
         taxpayer, role = active
         return texts.WELCOME_MEMBER.format(
-            name=texts.esc(name),
-            taxpayer=texts.esc(taxpayer.legal_name),
+            name=texts.clip(name, texts.NAME_SHOWN),
+            taxpayer=texts.clip(taxpayer.legal_name, texts.NAME_SHOWN),
             gstin=taxpayer.gstin,
             role=role.value,
         )
@@ -122,7 +126,9 @@ async def add_gstin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await message.reply_text(
         texts.ADDGSTIN_DONE.format(
-            taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin, owner=owner
+            taxpayer=texts.clip(taxpayer.legal_name, texts.NAME_SHOWN),
+            gstin=taxpayer.gstin,
+            owner=owner,
         ),
         parse_mode=ParseMode.HTML,
     )
@@ -153,7 +159,9 @@ async def gstin_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: 
         deps_of(context).engine,
         lambda s: choose_active(s, user_id=user.id, gstin=gstin, now=datetime.now(UTC)),
     )
-    text = texts.GSTIN_CHOSEN.format(taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin)
+    text = texts.GSTIN_CHOSEN.format(
+        taxpayer=texts.clip(taxpayer.legal_name, texts.NAME_SHOWN), gstin=taxpayer.gstin
+    )
     if update.callback_query and update.callback_query.message:
         with unchanged_is_fine():  # the same GSTIN tapped again
             await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML)
@@ -216,20 +224,26 @@ async def team(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(texts.esc(exc), parse_mode=ParseMode.HTML)
         return
     lines = [
-        texts.TEAM_HEADER.format(taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin)
+        texts.TEAM_HEADER.format(
+            taxpayer=texts.clip(taxpayer.legal_name, texts.NAME_SHOWN), gstin=taxpayer.gstin
+        )
     ]
-    lines += [texts.TEAM_LINE.format(name=texts.esc(m.name), role=m.role.value) for m in members]
+    lines += [
+        texts.TEAM_LINE.format(name=texts.clip(m.name, texts.NAME_IN_LINE), role=m.role.value)
+        for m in members
+    ]
     buttons = [
         [
             InlineKeyboardButton(
-                texts.REMOVE_BUTTON.format(name=m.name), callback_data=encode("tr", m.user_id)
+                texts.REMOVE_BUTTON.format(name=shortened(m.name, texts.NAME_IN_LINE)),
+                callback_data=encode("tr", m.user_id),
             )
         ]
         for m in members
         if role is Role.OWNER and m.user_id != user.id
     ]
     await message.reply_text(
-        "\n".join(lines),
+        fit_message("\n".join(lines)),
         parse_mode=ParseMode.HTML,
         reply_markup=InlineKeyboardMarkup(buttons) if buttons else None,
     )
@@ -268,7 +282,9 @@ async def bind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(texts.esc(exc), parse_mode=ParseMode.HTML)
         return
     await message.reply_text(
-        texts.BIND_DONE.format(taxpayer=texts.esc(taxpayer.legal_name), gstin=taxpayer.gstin),
+        texts.BIND_DONE.format(
+            taxpayer=texts.clip(taxpayer.legal_name, texts.NAME_SHOWN), gstin=taxpayer.gstin
+        ),
         parse_mode=ParseMode.HTML,
     )
 

@@ -70,7 +70,7 @@ def _screen(session: Session, user_id: int) -> tuple[str, InlineKeyboardMarkup]:
         quiet = f"{current.quiet_text} IST" if current.quiet_hours else texts.QUIET_NONE
         lines.append(
             texts.DEADLINE_SETTINGS.format(
-                name=texts.esc(taxpayer.trade_name or taxpayer.legal_name),
+                name=texts.clip(taxpayer.trade_name or taxpayer.legal_name, texts.NAME_SHOWN),
                 gstin=taxpayer.gstin,
                 time=clock_text(current.reminder_time),
                 days_2b=texts.day_list(current.remind_2b_days),

@@ -1,7 +1,8 @@
 """Every text the bot shows, in one place, so a translation can be added beside it.
 
 Money as ₹1,23,456.00, dates as 14-Nov-2025, times in IST. Anything that comes from a user or a
-file is HTML-escaped before it is put in a message (`esc`).
+file is HTML-escaped before it is put in a message (`esc`); names, numbers and remarks are also
+shortened to a width (`clip`), so that no value can push a message past Telegram's limit.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from ims_domain.money import TaxAmounts, format_date, format_inr
 from ims_domain.periods import IST
 from ims_domain.records import Action, RecordKind
+from ims_domain.text_limits import NAME_MAX, REMARKS_MAX, shortened
 
 if TYPE_CHECKING:
     from bot.lists import ListSpec
@@ -53,15 +55,23 @@ COMMANDS = [
 ]
 
 
+# Widths of values shown in messages: a name in a heading or a card is shown whole (its stored
+# cap), one in a line of a list or digest shortened so that a page of lines stays readable; a
+# remark is shown whole (its stored cap).
+NAME_SHOWN = NAME_MAX
+NAME_IN_LINE = 40
+NUMBER_SHOWN = 30  # document numbers have 16 characters; older files allowed longer
+REMARKS_SHOWN = REMARKS_MAX
+
+
 def esc(text: object) -> str:
     """User or file content made safe for an HTML message."""
     return escape(str(text), quote=False)
 
 
 def clipped(text: object, width: int) -> str:
-    """A short label for a button (plain text): cut to `width` with an ellipsis."""
-    value = " ".join(str(text).split())
-    return value if len(value) <= width else value[: width - 1] + "…"
+    """A short label for a button (plain text, not escaped): cut to `width` with an ellipsis."""
+    return shortened(" ".join(str(text).split()), width)
 
 
 def duration(seconds: int) -> str:
@@ -70,6 +80,12 @@ def duration(seconds: int) -> str:
         return f"{seconds} s"
     minutes = -(-seconds // 60)
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def clip(value: object, width: int) -> str:
+    """A value from a user or a file for an HTML message: shortened to `width` characters with
+    an ellipsis, then escaped (so a cut never falls inside an entity)."""
+    return esc(shortened(str(value), width))
 
 
 def inr(amount: Decimal) -> str:
@@ -212,6 +228,10 @@ ASK_PARTIAL_REMARK = (
 PLEASE_CONFIRM = "Please confirm"
 PLEASE_CHOOSE = "Please choose"
 SEND_REMARK = "Send a remark, or tap “No remark”"
+REMARK_TOO_LONG = (
+    "That remark has {count} characters; the portal takes at most {limit}. "
+    "Send a shorter one (nothing was changed)."
+)
 NOT_EXPECTING_TEXT = "Send me a file to import, or use /inbox."
 UNKNOWN_TAP = "That button is out of date. Open /inbox again."
 TOO_MANY_TAPS = "You are tapping faster than I can follow: try again in {seconds} s."
@@ -247,6 +267,8 @@ EXPORT_CAPTION = (
 )
 BUTTON_UPLOADED = "I uploaded it"
 EXPORT_RECORDED = "Recorded: {count} actions are now on the portal."
+EXPORT_LEFT_OUT = "<b>{count} left out of the upload</b> (act on them again, or on the portal):"
+EXPORT_LEFT_OUT_LINE = "• {label}: {reason}"
 EXPORT_STALE = (
     "Actions changed since this file was made: send /export again and upload the new file."
 )

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ims_cli.options import amount, day
-from ims_domain.actions import ActionRequest, ItcReduction
+from ims_domain.actions import ActionRequest, ItcReduction, remarks_too_long
 from ims_domain.errors import ImsDomainError
 from ims_domain.gstr2b import Gstr2bDraft, Status
 from ims_domain.money import TaxAmounts, format_inr
@@ -235,9 +235,12 @@ def act(args: argparse.Namespace, settings: Settings) -> Result:
 
 
 def bulk(args: argparse.Namespace, settings: Settings) -> Result:
-    """Preview a bulk action, or apply it with --yes."""
+    """Preview a bulk action, or apply it with --yes; remarks over the limit refuse both."""
     action = ACTIONS[args.action]
     rulebook = settings.rulebook()
+    too_long = remarks_too_long(args.remarks, rulebook.settings)
+    if too_long is not None:
+        raise InvalidInput(too_long)
     now = datetime.now(UTC)
     with transaction(open_store(settings)) as session:
         if not args.yes:

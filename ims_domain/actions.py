@@ -143,6 +143,15 @@ def pending_deadline(record: Record, context: ActionContext) -> date | None:
     )
 
 
+def remarks_too_long(remarks: str | None, settings: RulesSettings) -> str | None:
+    """Why `remarks` cannot go to the portal (over its limit, OQ9), or None when they can.
+    Remarks are never cut: a cut remark could say something else."""
+    length = len((remarks or "").strip())
+    if length <= settings.remarks_max_len:
+        return None
+    return f"Remarks are limited to {settings.remarks_max_len} characters (these have {length})."
+
+
 def decide(record: Record, request: ActionRequest, context: ActionContext) -> Decision:
     """Answer whether `request` may be applied to `record` now, with the reason and its rule."""
     noun = record.kind.label
@@ -152,13 +161,9 @@ def decide(record: Record, request: ActionRequest, context: ActionContext) -> De
     refusal = _refuse_outside_ims(record, noun, period) or _refuse_locked(record, noun, context)
     if refusal is not None:
         return refusal
-    remarks = (request.remarks or "").strip()
-    if len(remarks) > context.settings.remarks_max_len:
-        return _refused(
-            f"Remarks are limited to {context.settings.remarks_max_len} characters "
-            f"(these have {len(remarks)}).",
-            "R4.3",
-        )
+    too_long = remarks_too_long(request.remarks, context.settings)
+    if too_long is not None:
+        return _refused(too_long, "R4.3")
 
     if request.action is Action.ACCEPT:
         decision = _decide_accept(record, request, context, specified, period)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from ims_domain.actions import ActionRequest, Decision, decide
 from ims_domain.periods import IST
 from ims_domain.records import Action, OriginalState, Record
+from ims_domain.text_limits import without_nul
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
 from storage.audit import record_actions
 from storage.convert import original_state_of, record_of, reduction_columns
@@ -101,6 +102,7 @@ def act_on_record(
     row = load_record(session, taxpayer=taxpayer, record_id=record_id)
     if expected_version is not None and row.version != expected_version:
         raise _stale(session, row)
+    request = replace(request, remarks=clean_remarks(request.remarks))
     decision = decision_for(
         session, taxpayer=taxpayer, row=row, request=request, rulebook=rulebook, now=now
     )
@@ -112,7 +114,7 @@ def act_on_record(
     if previous is Action.PENDING and counts_in is not None:
         # A record kept Pending past its period's GSTR-3B counts in the first open period (E1).
         counts_in = first_open_period(session, taxpayer=taxpayer, own_period=counts_in)
-    remarks = (request.remarks or "").strip() or None
+    remarks = request.remarks
     values: dict[str, Any] = {
         "action": request.action.value,
         "deemed": False,
@@ -168,6 +170,12 @@ def act_on_record(
     outcome = ActOutcome(row.id, values["version"], request.action, previous, decision)
     session.expire(row)  # the Core UPDATE bypassed the ORM: reload on next use
     return outcome
+
+
+def clean_remarks(remarks: str | None) -> str | None:
+    """A person's remarks as stored: without NUL characters (PostgreSQL text cannot hold them),
+    stripped, None when empty. Their length is the rules' to judge (R4.3), never cut here."""
+    return without_nul(remarks or "").strip() or None
 
 
 def _stale(session: Session, row: RecordRow) -> StaleRecord:

@@ -20,16 +20,16 @@ from sqlalchemy import (
 )
 from sqlmodel import Session
 
-from ims_domain.actions import ActionRequest, Decision
+from ims_domain.actions import ActionRequest, Decision, remarks_too_long
 from ims_domain.money import TaxAmounts, format_inr
 from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
-from storage.acting import decision_for
+from storage.acting import clean_remarks, decision_for
 from storage.audit import record_actions_from
 from storage.convert import period_number, rupees
 from storage.eligibility import CREDIT_NOTE, C, decided_in_python, eligible_in_sql, prefilter
-from storage.errors import NotFound, UndoRefused
+from storage.errors import InvalidInput, NotFound, UndoRefused
 from storage.filters import RecordFilter
 from storage.models import (
     BulkAction,
@@ -110,9 +110,14 @@ def apply_bulk(
     rulebook: RuleBook,
     now: datetime,
 ) -> BulkResult:
-    """Apply `action` to every matching record the rules allow, in set-based SQL."""
+    """Apply `action` to every matching record the rules allow, in set-based SQL. Remarks over
+    the portal's limit refuse the whole bulk action (InvalidInput), never cut."""
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=ACTING_ROLES)
     assert taxpayer.id is not None
+    remarks = clean_remarks(remarks)
+    too_long = remarks_too_long(remarks, rulebook.settings)
+    if too_long is not None:
+        raise InvalidInput(too_long)
     bulk = BulkAction(
         taxpayer_id=taxpayer.id,
         user_id=actor.user_id,
@@ -141,7 +146,7 @@ def apply_bulk(
         bulk_id=bulk.id,
         action=action,
         actor=actor,
-        remarks=(remarks or "").strip() or None,
+        remarks=remarks,
         channel=Channel.BULK,
         now=now,
     )

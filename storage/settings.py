@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ims_domain.periods import GstCalendar, parse_due_date_overrides
 from ims_domain.settings import PendingExpiry, RulesSettings
+from ims_domain.text_limits import REMARKS_MAX
 from storage.db import DEFAULT_DATABASE_URL
 from storage.rulebook import RuleBook
 
@@ -64,7 +65,8 @@ class Settings(BaseSettings):
     gstr3b_filed_by_due_date: bool = True
     pending_expiry_treatment: PendingExpiry = PendingExpiry.DEEMED_ACCEPT
     remark_required_for_partial_or_nil: bool = True
-    remarks_max_len: int = Field(default=200, ge=1)
+    # At most what the store keeps of a remark read from a file (text_limits.REMARKS_MAX).
+    remarks_max_len: int = Field(default=200, ge=1, le=REMARKS_MAX)
 
     @field_validator("s16_4_deadline")
     @classmethod

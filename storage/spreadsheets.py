@@ -21,6 +21,7 @@ from typing import Any
 import python_calamine
 import xlsxwriter  # type: ignore[import-untyped]  # no stubs or py.typed
 
+from ims_domain.formats.cell_guard import guarded
 from ims_domain.formats.common import FormatError, ParsedFile
 from ims_domain.formats.register import parse_register_csv, parse_register_rows, register_cells
 from ims_domain.formats.register_columns import REGISTER_HEADERS
@@ -256,7 +257,8 @@ def write_register_xlsx(records: Iterable[ReportedRecord]) -> bytes:
     """The records as a template workbook, streamed row by row (xlsxwriter constant_memory).
 
     Text goes in as text (write_string: a name starting with '=' stays a name, never a
-    formula), amounts as numbers shown with Indian grouping, dates as dates.
+    formula), guarded like the CSV's so that it stays text when saved as CSV again; amounts as
+    numbers shown with Indian grouping, dates as dates.
     """
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"constant_memory": True})
@@ -281,8 +283,7 @@ def write_register_xlsx(records: Iterable[ReportedRecord]) -> bytes:
             elif isinstance(cell, date):
                 sheet.write_datetime(row, column, datetime.combine(cell, time()), day)
             else:
-                # The reader drops one leading apostrophe (Excel's "keep as text" mark).
-                sheet.write_string(row, column, "'" + cell if cell.startswith("'") else cell)
+                sheet.write_string(row, column, guarded(cell))
     sheet.freeze_panes(1, 0)
     workbook.close()
     return output.getvalue()

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from ims_domain.money import format_inr
 from ims_domain.records import Action, RecordKind
+from ims_domain.text_limits import shortened
 from storage.convert import rupees
 from storage.models import Mute, Outbox, RecordRow, Taxpayer
 from storage.outbox import enqueue, member_chats
@@ -77,9 +78,7 @@ def alert_supplier(
 def shown_remarks(remarks: str | None) -> str | None:
     """A buyer's remark as an alert quotes it: stripped, and cut to REMARKS_SHOWN."""
     text = " ".join((remarks or "").split())
-    if not text:
-        return None
-    return text if len(text) <= REMARKS_SHOWN else text[: REMARKS_SHOWN - 1] + "…"
+    return shortened(text, REMARKS_SHOWN) if text else None
 
 
 def _real_supplier(session: Session, *, recipient: Taxpayer, row: RecordRow) -> Taxpayer | None:

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from ims_domain.errors import ImsDomainError
 from ims_domain.gstin import GstinKind, parse_gstin
 from ims_domain.periods import FilingFrequency, StateGroup, state_group_of
+from ims_domain.text_limits import NAME_MAX, fitted, without_nul
 from storage.access import ANY_ROLE, Actor, taxpayer_for
 from storage.audit import record_event
 from storage.errors import AccessDenied, InvalidInput, NotFound
@@ -65,15 +66,20 @@ def register_taxpayer(
             f"{parsed.value} is {NO_IMS_KINDS.get(parsed.kind, parsed.kind.value)} registration: "
             "it has no IMS (R1.7)."
         )
-    if not name.strip():
+    name = without_nul(name).strip()
+    if not name:
         raise InvalidInput("The taxpayer's name is empty.")
+    if len(name) > NAME_MAX:
+        raise InvalidInput(
+            f"The taxpayer's name has {len(name)} characters; at most {NAME_MAX} are allowed."
+        )
     if session.exec(select(Taxpayer).where(Taxpayer.gstin == parsed.value)).first():
         raise InvalidInput(f"GSTIN {parsed.value} is already registered.")
     if frequency is FilingFrequency.QUARTERLY and state_group is None:
         state_group = state_group_of(parsed.state_code)  # R6.4: the state decides 22nd or 24th
     taxpayer = Taxpayer(
         gstin=parsed.value,
-        legal_name=name.strip(),
+        legal_name=name,
         frequency=frequency.value,
         state_group=state_group.value if state_group else None,
         created_at=now,
@@ -105,6 +111,7 @@ def register_taxpayer(
 def ensure_user(session: Session, *, user_id: int, name: str | None = None, now: datetime) -> User:
     """The user with this Telegram id, created on first sight; the name is kept current."""
     user = session.get(User, user_id)
+    name = fitted(name, NAME_MAX) if name else None
     if user is None:
         user = User(id=user_id, name=name or str(user_id), created_at=now)
         session.add(user)

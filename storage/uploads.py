@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from ims_domain.formats.common import MAX_FILE_BYTES, FileFormat, ParsedFile
 from ims_domain.records import RecordKind, ReportedRecord, RowProblem
+from ims_domain.text_limits import FILE_NAME_MAX, fitted
 from storage.access import ACTING_ROLES, Actor, taxpayer_for
 from storage.books import import_register, import_supplier_view
 from storage.errors import AccessDenied, InvalidInput, NotFound
@@ -48,6 +49,7 @@ def import_file(
     parsed = read_upload(data, gstin=gstin, max_bytes=max_bytes)
     owner = _owner_of(session, actor=actor, gstin=gstin, parsed=parsed)
     sha256 = hashlib.sha256(data).hexdigest()
+    filename = (fitted(filename, FILE_NAME_MAX) or None) if filename else None
     result: ImportResult
     if parsed.format is FileFormat.PURCHASE_REGISTER:
         result = import_register(

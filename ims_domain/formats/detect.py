@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ims_domain.formats.common import FORMAT_NAMES, FormatError, ParsedFile
@@ -37,9 +38,33 @@ def not_a_gst_file(data: bytes) -> str | None:
 
 
 def looks_like_json(data: bytes) -> bool:
-    """True when the first character that is not space or a BOM opens a JSON object or list."""
-    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head[:1] in (b"{", b"[")
+    """True when the first character that is not space or a BOM opens a JSON object or list, or
+    when the whole file is one JSON text, number, true, false or null (never a register)."""
+    head = data[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head in (b"{", b"["):
+        return True
+    if not head or head not in b'"-0123456789tfn':
+        return False
+    try:
+        json.loads(data.decode("utf-8-sig"))
+    except (ValueError, RecursionError):  # not UTF-8, or not JSON: a CSV that starts alike
+        return False
+    return True
+
+
+def not_ours(document: Any) -> FormatError:
+    """The refusal of a JSON that is none of our formats, saying what it is."""
+    if isinstance(document, Mapping):
+        what = "an object" if document else "an empty object"
+    elif isinstance(document, list):
+        what = "a list" if document else "an empty list"
+    elif isinstance(document, str):
+        what = "a text"
+    elif document is None or isinstance(document, bool):
+        what = json.dumps(document)
+    else:
+        what = "a number"
+    return FormatError(f"this JSON is {what}, not a file we read. We read: {formats_we_read()}")
 
 
 def parse_json_file(data: bytes, *, gstin: str) -> ParsedFile:
@@ -65,7 +90,7 @@ def parse_json_file(data: bytes, *, gstin: str) -> ParsedFile:
     if looks_like_ims(document):
         # The document was loaded for this call alone: its rows are dropped as they are read.
         return parse_ims_document(document, gstin=gstin, consume=True)
-    raise FormatError(f"this JSON is none of the GST files we read ({formats_we_read()})")
+    raise not_ours(document)
 
 
 def _parser_of(document: Any) -> Callable[..., ParsedFile] | None:

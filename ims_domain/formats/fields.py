@@ -4,6 +4,7 @@ GSTINs, periods, state codes, flags and actions. A bad value raises RowError, wh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -15,7 +16,18 @@ from ims_domain.gstin import GstinError, parse_gstin
 from ims_domain.money import PAISE, ZERO, TaxAmounts
 from ims_domain.periods import FinancialYear, ReturnPeriod
 from ims_domain.records import Action, RowProblem, normalise_number
+from ims_domain.text_limits import (
+    CODE_MAX,
+    DOCUMENT_NUMBER_MAX,
+    HASH_MAX,
+    NAME_MAX,
+    NUL,
+    REMARKS_MAX,
+    shortened,
+    without_nul,
+)
 
+_PORT_CODE = re.compile(r"[A-Z0-9]{1,10}")
 MAX_AMOUNT = Decimal(10) ** 15  # ₹1,000 lakh crore: anything larger is a broken cell, not money
 
 _ACTION_WORDS = {
@@ -73,14 +85,29 @@ def document_date(value: Any, field_name: str) -> date:
 
 
 def document_number(value: Any, field_name: str) -> str:
-    """A document number as the portal matches it (§6): text or a whole number, upper-cased."""
+    """A document number as the portal matches it (§6): text or a whole number, upper-cased, of
+    at most DOCUMENT_NUMBER_MAX printable characters."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         message = "is missing" if value is None else f"{shown(value)} is not a number"
         raise RowError(field_name, message)
     try:
-        return normalise_number(str(value))
+        number = normalise_number(str(value))
     except ImsDomainError:
         raise RowError(field_name, "is empty") from None
+    return capped_number(number, field_name)
+
+
+def capped_number(number: str, field_name: str) -> str:
+    """`number` when it fits the portal's numbers: printable, at most DOCUMENT_NUMBER_MAX long."""
+    if not number.isprintable():
+        raise RowError(field_name, f"{shown(number)} holds a control character")
+    if len(number) > DOCUMENT_NUMBER_MAX:
+        raise RowError(
+            field_name,
+            f"{shown(number)} has {len(number)} characters; document numbers have at most "
+            f"{DOCUMENT_NUMBER_MAX} characters on the portal",
+        )
+    return number
 
 
 def amount(value: Any, field_name: str, *, default: Decimal | None = None) -> Decimal:
@@ -100,19 +127,57 @@ def amount(value: Any, field_name: str, *, default: Decimal | None = None) -> De
             raise RowError(field_name, f"{shown(value)} is not an amount") from None
     if not number.is_finite():
         raise RowError(field_name, f"{shown(value)} is not an amount")
-    if abs(number) >= MAX_AMOUNT:
-        raise RowError(field_name, f"{shown(value)} is too large to be an amount")
+    within_limit(number, field_name, written=value)
     rounded = number.quantize(PAISE)  # below MAX_AMOUNT this is exact in Decimal's 28 digits
     if rounded != number:
         raise RowError(field_name, f"{shown(value)} has more than two decimals")
     return rounded
 
 
+def within_limit(number: Decimal, field_name: str, *, written: Any = None) -> Decimal:
+    """`number` when it is below MAX_AMOUNT (a sum of items too: stored in paise, it must fit a
+    64-bit integer); else the row is refused."""
+    if abs(number) >= MAX_AMOUNT:
+        quoted = shown(number if written is None else written)
+        raise RowError(field_name, f"{quoted}: amount too large (the limit is 10^15 rupees)")
+    return number
+
+
+def item_totals(taxable: Decimal, taxes: TaxAmounts, field_name: str) -> TaxAmounts:
+    """The taxes summed over a document's items, when each total (and the taxable value) is
+    within the limit."""
+    for number in (taxable, *taxes.as_dict().values()):
+        within_limit(number, field_name)
+    return taxes
+
+
+def portal_amount(
+    source: Mapping[str, Any], key: str, *, default: Decimal | None, prefix: str = ""
+) -> Decimal:
+    """The amount under `key` of a portal file: absent is `default` (the portal omits zeros,
+    §1). Present but blank or null, or negative, refuses the row: the portal writes neither."""
+    field_name = prefix + key
+    if key not in source:
+        if default is None:
+            raise RowError(field_name, "is missing")
+        return default
+    value = source[key]
+    if is_blank(value):
+        raise RowError(field_name, "is blank: the portal writes an amount (0.00 for none)")
+    number = amount(value, field_name)
+    if number < 0:
+        raise RowError(field_name, f"{number} is negative: the portal sends positive amounts")
+    return number
+
+
 def tax_amounts(
     source: Mapping[str, Any], keys: tuple[str, str, str, str], prefix: str = ""
 ) -> TaxAmounts:
-    """IGST, CGST, SGST, cess read from `keys` of `source`; a missing head is zero (§1)."""
-    igst, cgst, sgst, cess = (amount(source.get(key), prefix + key, default=ZERO) for key in keys)
+    """IGST, CGST, SGST, cess read from `keys` of a portal file's `source`; a missing head is
+    zero (§1)."""
+    igst, cgst, sgst, cess = (
+        portal_amount(source, key, default=ZERO, prefix=prefix) for key in keys
+    )
     return TaxAmounts(igst=igst, cgst=cgst, sgst=sgst, cess=cess)
 
 
@@ -144,6 +209,16 @@ def header_gstin(value: Any, label: str, problems: list[RowProblem]) -> str:
             raise FormatError(f"the {label}'s gstin is not a GSTIN: {exc}") from None
         problems.append(RowProblem("header", None, "gstin", str(exc), refused=False))
         return value.strip().upper()
+
+
+def port_code(value: Any, field_name: str) -> str:
+    """A customs port code of a bill of entry (INNSA1): 1-10 letters and digits, upper-cased."""
+    if is_blank(value):
+        raise RowError(field_name, "port code is missing")
+    text = str(value).strip().upper() if isinstance(value, str | int) else ""
+    if not _PORT_CODE.fullmatch(text) or isinstance(value, bool):
+        raise RowError(field_name, f"{shown(value)} is not a port code like INNSA1")
+    return text
 
 
 def optional_period(value: Any, field_name: str) -> ReturnPeriod | None:
@@ -192,6 +267,62 @@ def optional_text(value: Any) -> str | None:
     if isinstance(value, int | Decimal) and not isinstance(value, bool):
         return str(value)
     return None
+
+
+def code_text(value: Any, field_name: str) -> str | None:
+    """A short code the portal writes (srcform, inv_typ …): printable, at most CODE_MAX long."""
+    text = optional_text(value)
+    if text is not None and (len(text) > CODE_MAX or not text.isprintable()):
+        raise RowError(field_name, f"{shown(text)} is not a code (at most {CODE_MAX} characters)")
+    return text
+
+
+def name_text(value: Any) -> tuple[str | None, tuple[str, ...]]:
+    """A trade or legal name, and the warnings reading it gave: NUL characters removed, a name
+    over NAME_MAX characters shortened with an ellipsis."""
+    text = optional_text(value)
+    if text is None:
+        return None, ()
+    reasons: list[str] = []
+    if NUL in text:
+        text = without_nul(text).strip()
+        reasons.append("NUL characters removed")
+    if len(text) > NAME_MAX:
+        reasons.append(f"{len(text)} characters, shortened to {NAME_MAX}")
+        text = shortened(text, NAME_MAX)
+    return text or None, tuple(reasons)
+
+
+def remarks_text(value: Any, field_name: str) -> tuple[str | None, tuple[str, ...]]:
+    """Remarks from a file, and the warnings reading them gave: NUL characters removed; remarks
+    over REMARKS_MAX characters refuse the row (never cut: they go back to the portal)."""
+    text = optional_text(value)
+    if text is None:
+        return None, ()
+    reasons: tuple[str, ...] = ()
+    if NUL in text:
+        text = without_nul(text).strip()
+        reasons = ("NUL characters removed",)
+    if len(text) > REMARKS_MAX:
+        raise RowError(
+            field_name, f"has {len(text)} characters; remarks have at most {REMARKS_MAX}"
+        )
+    return text or None, reasons
+
+
+def portal_hash(value: Any, field_name: str = "hash") -> str | None:
+    """The portal's `hash` of a record: a text of at most HASH_MAX printable characters."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise RowError(field_name, f"{shown(value)} is not the portal's hash (a text)")
+    text = value.strip()
+    if len(text) > HASH_MAX or not text.isprintable():
+        raise RowError(
+            field_name,
+            f"{shown(text)} is not the portal's hash (at most {HASH_MAX} printable characters)",
+        )
+    return text
 
 
 def flag(value: Any) -> bool | None:

@@ -16,6 +16,9 @@ Decisions where the format says nothing:
   supplier's file); a note says when no record concerns that GSTIN.
 - Row problems are indexed by the document's position in its section, from 0 (as the IMS
   parser counts its flat lists), counting across the recipients' envelopes.
+- Values a return never holds refuse their row: a negative, blank or null amount (of the document
+  or an item), items summing past the limit, a number over 16 characters, an `inv_typ` that is
+  not a code.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 from ims_domain.formats.common import FileFormat, FormatError, ParsedFile, RowError
 from ims_domain.formats.fields import (
-    amount,
+    code_text,
     document_date,
     document_number,
     flag,
@@ -36,7 +39,8 @@ from ims_domain.formats.fields import (
     gstin_field,
     header_gstin,
     header_period,
-    optional_text,
+    item_totals,
+    portal_amount,
     state_code,
     tax_amounts,
     yes_no,
@@ -287,7 +291,7 @@ class _Gstr1Reader:
         number = document_number(doc.get(shape.number_key), shape.number_key)
         day = document_date(doc.get(shape.date_key), shape.date_key)
         original = None if shape.original is None else original_ref(doc, *shape.original)
-        value = amount(doc.get("val"), "val")
+        value = portal_amount(doc, "val", default=None)
         taxable, taxes = _item_totals(doc.get("itms"))
         record = Record(
             key=RecordKey.of(
@@ -303,7 +307,7 @@ class _Gstr1Reader:
             original=original,
             reverse_charge=flag(doc.get("rchrg")) is True,
             place_of_supply=state_code(doc.get("pos")),
-            invoice_type=optional_text(doc.get("inv_typ")),
+            invoice_type=code_text(doc.get("inv_typ"), "inv_typ"),
             supplier_period=self.period,
         )
         return ReportedRecord(record=record)
@@ -319,9 +323,9 @@ def _item_totals(items: Any) -> tuple[Decimal, TaxAmounts]:
         detail = item.get("itm_det", item) if isinstance(item, Mapping) else None
         if not isinstance(detail, Mapping):
             raise RowError(where, "is not an item with itm_det")
-        taxable += amount(detail.get("txval"), f"{where}.txval", default=ZERO)
+        taxable += portal_amount(detail, "txval", default=ZERO, prefix=f"{where}.")
         taxes = taxes + tax_amounts(detail, _ITEM_KEYS, f"{where}.")
-    return taxable, taxes
+    return taxable, item_totals(taxable, taxes, "itms")
 
 
 # --- writer -------------------------------------------------------------------------------------

@@ -20,6 +20,9 @@ Decisions where the format says nothing:
   what to show.
 - Row problems are indexed by the document's position in its section, from 0, counting across
   the suppliers' envelopes; rejected sections are labelled "b2b (rejected)".
+- Values the portal never writes refuse their row (fields.portal_amount, document_number,
+  code_text, port_code): a negative, blank or null amount, items summing past the limit, a
+  number over 16 characters; a trade name loses its NUL characters and is capped (warnings).
 """
 
 from __future__ import annotations
@@ -31,15 +34,19 @@ from typing import Any
 
 from ims_domain.formats.common import FileFormat, FormatError, ParsedFile, RowError, shown
 from ims_domain.formats.fields import (
-    amount,
+    code_text,
     document_date,
     document_number,
     flag,
     gst_date_text,
     gstin_field,
     header_period,
+    item_totals,
+    name_text,
     optional_period,
     optional_text,
+    port_code,
+    portal_amount,
     state_code,
     tax_amounts,
     yes_no,
@@ -62,6 +69,7 @@ from ims_domain.records import (
     RecordKey,
     RecordKind,
     ReportedRecord,
+    RowProblem,
 )
 
 __all__ = ["looks_like_gstr2b", "parse_gstr2b", "write_gstr2b"]
@@ -203,10 +211,22 @@ class _Reader:
             portal_action = action
             if optional_text(doc.get("imsStatus")) in ("R", "r"):
                 portal_action = Action.REJECT
-            name = optional_text(envelope.get("trdnm")) if envelope is not None else None
-            return ReportedRecord(record=record, supplier_name=name, portal_action=portal_action)
+            return ReportedRecord(
+                record=record,
+                supplier_name=self._name(label, index, envelope),
+                portal_action=portal_action,
+            )
 
         self.collector.row(label, index, build)
+
+    def _name(self, label: str, index: int, envelope: Mapping[str, Any] | None) -> str | None:
+        """The supplier's trade name, with a warning for each thing mended in it."""
+        if envelope is None:
+            return None
+        name, reasons = name_text(envelope.get("trdnm"))
+        for reason in reasons:
+            self.collector.problems.append(RowProblem(label, index, "trdnm", reason, False))
+        return name
 
     def _supplier(
         self, label: str, index: int, doc: Mapping[str, Any], envelope: Mapping[str, Any] | None
@@ -215,10 +235,7 @@ class _Reader:
             problems = self.collector.problems
             return gstin_field(envelope.get("ctin"), "ctin", problems, (label, index))
         key = "portcode" if "portcode" in doc else "portcd"
-        port = doc.get(key)
-        if isinstance(port, bool) or not isinstance(port, str | int) or not str(port).strip():
-            raise RowError("portcode", "the port code is missing")
-        return str(port).strip().upper()
+        return port_code(doc.get(key), key)
 
     def _record(
         self,
@@ -240,11 +257,12 @@ class _Reader:
                 number_key, date_key = shape.number_key, shape.date_key
             original = original_ref(doc, number_key, date_key)
         taxable, taxes = _document_tax(doc)
-        value = amount(doc.get("val"), "val", default=taxable + taxes.total if shape.boe else None)
+        value = portal_amount(doc, "val", default=taxable + taxes.total if shape.boe else None)
         supplier_period = None
         if envelope is not None:
             supplier_period = optional_period(envelope.get("supprd"), "supprd")
         itc_available = doc.get("itcavl")
+        type_key = "suptyp" if is_note(kind) else "typ"
         return Record(
             key=RecordKey.of(
                 supplier=supplier,
@@ -264,7 +282,7 @@ class _Reader:
             reverse_charge=flag(doc.get("rev")) is True,
             itc_unavailable=isinstance(itc_available, str) and itc_available.strip().upper() == "N",
             place_of_supply=state_code(doc.get("pos")),
-            invoice_type=optional_text(doc.get("suptyp" if is_note(kind) else "typ")),
+            invoice_type=code_text(doc.get(type_key), type_key),
             supplier_period=supplier_period,
         )
 
@@ -278,7 +296,7 @@ def _document_tax(doc: Mapping[str, Any]) -> tuple[Decimal, TaxAmounts]:
     """Post-IMS document-level tax, or the sum of the pre-IMS rate-wise `items` (§3.3)."""
     items = doc.get("items")
     if items is None or _DOCUMENT_TAX_KEYS & doc.keys():
-        return amount(doc.get("txval"), "txval", default=ZERO), tax_amounts(doc, _HEADS)
+        return portal_amount(doc, "txval", default=ZERO), tax_amounts(doc, _HEADS)
     if not isinstance(items, list):
         raise RowError("items", "is not a list of rate-wise items")
     taxable, taxes = ZERO, TaxAmounts()
@@ -286,9 +304,9 @@ def _document_tax(doc: Mapping[str, Any]) -> tuple[Decimal, TaxAmounts]:
         where = f"items[{position}]"
         if not isinstance(item, Mapping):
             raise RowError(where, "is not an object")
-        taxable += amount(item.get("txval"), f"{where}.txval", default=ZERO)
+        taxable += portal_amount(item, "txval", default=ZERO, prefix=f"{where}.")
         taxes = taxes + tax_amounts(item, _HEADS, f"{where}.")
-    return taxable, taxes
+    return taxable, item_totals(taxable, taxes, "items")
 
 
 # --- writer -------------------------------------------------------------------------------------

@@ -14,9 +14,13 @@ Decisions where the sources are silent (each also noted where it is made):
 - `val` missing -> taxable value + tax (the Bills of Entry model has no `val`); a warning for the
   other sections.
 - A section that is not a list is refused as one RowProblem (index None); the rest is read.
-- Document numbers outside GSTN's pattern (§6) are kept with a warning; empty ones, or ones with
-  control characters or `|` (our key separator), are refused.
-- Negative amounts are kept with a warning (the portal never sends them; SAVE wants positives).
+- Document numbers outside GSTN's pattern (§6) are kept with a warning; empty ones, longer than
+  the portal's 16 characters, or with control characters or `|` (our key separator), are refused.
+- Values the portal never sends refuse their row, so that a broken download cannot change a
+  stored record: a negative amount, a blank or null amount (an absent one is 0), a `hash` that
+  is not a text, a code (`srcform`, `inv_typ`) that is not one, remarks over 500 characters
+  (never cut). A NUL in a trade name or remark is removed with a warning; a trade name over its
+  cap is shortened (text_limits).
 - Bills of Entry: the original of an amendment is read from `oboenum`/`oboedt` (guessed
   spellings, also `orgboenum`, `oboe_num`, `obenum`, ...); without them the amendment amends the
   same BoE (one client model's `impga` has no original keys: customs amends a BoE in place).
@@ -44,13 +48,18 @@ from ims_domain.formats.common import (
 )
 from ims_domain.formats.fields import (
     action_word,
-    amount,
+    capped_number,
+    code_text,
     flag,
     gst_date,
     gstin_field,
     is_blank,
+    name_text,
     optional_period,
-    optional_text,
+    port_code,
+    portal_amount,
+    portal_hash,
+    remarks_text,
     state_code,
 )
 from ims_domain.formats.jsonio import NotStreamable, load_json, stream_lists, wrapped_bodies
@@ -76,8 +85,6 @@ NO_DATA_CODES = frozenset({"RET13508", "RET13509", "RET13510", "RET11416", "RET1
 
 # gst-formats.md §6: GSTN's pattern for invoice and note numbers (16, not the IMS sheet's 15).
 NUMBER_PATTERN = re.compile(r"[A-Za-z0-9/-]{1,16}")
-_PORT_CODE = re.compile(r"[A-Z0-9]{1,10}")
-_MAX_NUMBER_CHARS = 50
 # The keys of IGST, CGST, SGST and cess: Bills of Entry also spell them as GSTR-2B does.
 _HEAD_KEYS = (("iamt",), ("camt",), ("samt",), ("cess", "csamt"))
 _IMPORT_HEAD_KEYS = (("igst", "iamt"), ("cgst", "camt"), ("sgst", "samt"), ("cess", "csamt"))
@@ -455,20 +462,25 @@ def _read_row(
         taxable_value=taxable_value,
         taxes=taxes,
         two_b_period=two_b_period,
-        source_form=memo.read("srcform", row.get("srcform"), _text) or "R1",
+        source_form=memo.read("srcform", row.get("srcform"), code_text) or "R1",
         filing_status=status,
         original=original,
         pending_blocked=_pending_blocked(row),
         place_of_supply=_place_of_supply(row.get("pos"), warn, memo),
-        invoice_type=memo.read("inv_typ", row.get("inv_typ"), _text),
+        invoice_type=memo.read("inv_typ", row.get("inv_typ"), code_text),
         supplier_period=supplier_period,
     )
+    supplier_name, name_warnings = memo.read("trdnm", row.get("trdnm"), _name)
+    remarks, remarks_warnings = remarks_text(row.get("remarks"), "remarks")
+    for field_name, reasons in (("trdnm", name_warnings), ("remarks", remarks_warnings)):
+        for reason in reasons:
+            warn(field_name, reason)
     return ReportedRecord(
         record=record,
-        supplier_name=memo.read("trdnm", row.get("trdnm"), _text),
+        supplier_name=supplier_name,
         portal_action=_action(row.get("action"), warn, memo),
-        portal_hash=optional_text(row.get("hash")),
-        remarks=optional_text(row.get("remarks")),
+        portal_hash=portal_hash(row.get("hash")),
+        remarks=remarks,
     )
 
 
@@ -480,22 +492,13 @@ def _supplier(
     memo: _Memo,
 ) -> str:
     if kind.original_kind is RecordKind.BILL_OF_ENTRY:
-        return _port_code(row.get("portcd"))
+        return port_code(row.get("portcd"), "portcd")
     if kind.original_kind is RecordKind.SEZ_BILL_OF_ENTRY:
         for name in ("sgstin", "stin", "ctin"):
             if not is_blank(row.get(name)):
                 return memo.gstin(row.get(name), name, warnings, where)
-        return _port_code(row.get("portcd"))
+        return port_code(row.get("portcd"), "portcd")
     return memo.gstin(row.get("stin"), "stin", warnings, where)
-
-
-def _port_code(value: Any) -> str:
-    if is_blank(value):
-        raise RowError("portcd", "port code is missing")
-    text = str(value).strip().upper() if isinstance(value, str | int) else ""
-    if not _PORT_CODE.fullmatch(text) or isinstance(value, bool):
-        raise RowError("portcd", f"{shown(value)} is not a port code like INNSA1")
-    return text
 
 
 def _number(value: Any, field_name: str, warn: Callable[[str, str], None]) -> str:
@@ -503,8 +506,8 @@ def _number(value: Any, field_name: str, warn: Callable[[str, str], None]) -> st
         value = str(value)  # Bills of Entry: some files write the number as a JSON number
     if not isinstance(value, str) or not value.strip():
         raise RowError(field_name, "document number is missing")
-    text = value.strip()
-    if len(text) > _MAX_NUMBER_CHARS or "|" in text or not text.isprintable():
+    text = capped_number(value.strip(), field_name)
+    if "|" in text:
         raise RowError(field_name, f"{shown(text)} is not a document number")
     if not NUMBER_PATTERN.fullmatch(text):
         warn(field_name, f"{text!r}: GST numbers have 1-16 letters, digits, '-' or '/'")
@@ -538,12 +541,9 @@ def _original(
 
 
 def _amount(row: Mapping[str, Any], names: tuple[str, ...], default: Decimal | None) -> Decimal:
-    """The amount under the first of `names` that the row fills."""
-    for name in names:
-        value = row.get(name)
-        if value is not None and not (isinstance(value, str) and not value):
-            return amount(value, name, default=default)
-    return amount(row.get(names[0]), names[0], default=default)
+    """The amount under the first of `names` that the row has."""
+    name = next((name for name in names if name in row), names[0])
+    return portal_amount(row, name, default=default)
 
 
 def _amounts(
@@ -553,17 +553,12 @@ def _amounts(
     igst, cgst, sgst, cess = [_amount(row, names, ZERO) for names in head_keys]
     taxable_value = _amount(row, ("txval",), ZERO)
     taxes = TaxAmounts(igst=igst, cgst=cgst, sgst=sgst, cess=cess)
-    if not is_blank(row.get("val")):
+    if "val" in row:
         value = _amount(row, ("val",), None)
     else:
         value = taxable_value + taxes.total
         if not kind.is_import:
             warn("val", "missing: taken as taxable value + tax")
-    if min(value, taxable_value, igst, cgst, sgst, cess) < 0:
-        named = {"val": value, "txval": taxable_value, **taxes.as_dict()}
-        for name, number in named.items():
-            if number < 0:
-                warn(name, f"{number} is negative; the portal sends positive amounts")
     return taxes, taxable_value, value
 
 
@@ -621,5 +616,5 @@ def _action_word(value: Any, _field_name: str) -> Action | None:
     return action_word(value)
 
 
-def _text(value: Any, _field_name: str) -> str | None:
-    return optional_text(value)
+def _name(value: Any, _field_name: str) -> tuple[str | None, tuple[str, ...]]:
+    return name_text(value)

@@ -1,5 +1,10 @@
 """JSON in and out, with every amount an exact Decimal: json would read amounts as floats and
-cannot write Decimals at all."""
+cannot write Decimals at all.
+
+A key written twice in one object refuses the file: json keeps the last silently, so two "b2b"
+sections would lose one of them, and a streaming reader would see both. Both readers here find
+the same repeat, as an object closes, and say the same thing.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ims_domain.formats.common import FormatError
+from ims_domain.formats.common import FormatError, shown
 from ims_domain.money import PAISE
 
 
@@ -21,12 +26,14 @@ def load_json(data: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise FormatError(f"the file is not UTF-8 text (byte {exc.start} is not valid)") from None
     try:
-        return json.loads(text, parse_float=_decimal)
+        return json.loads(text, parse_float=_decimal, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}"
         if exc.pos >= len(text.rstrip()):
             raise FormatError(f"the JSON ends too early ({where}): is the file complete?") from None
         raise FormatError(f"the file is not valid JSON: {exc.msg} at {where}") from None
+    except FormatError:  # a repeated key (a ValueError too): its own message
+        raise
     except ValueError:  # an integer longer than Python reads (sys.get_int_max_str_digits)
         raise FormatError(
             "the file is not valid JSON: it holds a number too long to read"
@@ -36,6 +43,26 @@ def load_json(data: bytes) -> Any:
 
 
 _ZERO_TEXT, _ZERO = "0.00", Decimal("0.00")
+
+
+def repeated_key(key: str) -> FormatError:
+    """The refusal of a file with `key` twice in one object."""
+    return FormatError(
+        f"the JSON has the key {shown(key)} twice in one object: a file that says two things "
+        "at once cannot be read"
+    )
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object from its pairs; the first key written again raises repeated_key."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise repeated_key(key)
+            seen.add(key)
+    return document
 
 
 def _decimal(text: str) -> Decimal:
@@ -165,6 +192,8 @@ def stream_lists(
         outline, position = _walk_object(text, 0, streamed, on_item, depth=0)
         if text.skip_to_end(position):
             raise NotStreamable  # something after the object: not valid JSON
+    except FormatError:  # a repeated key: refused as load_json refuses it
+        raise
     except (ValueError, StopIteration, RecursionError):  # JSON or UTF-8 errors are ValueErrors
         raise NotStreamable from None
     return outline
@@ -180,7 +209,9 @@ class _Window:
         self.text = ""
         # The decoder's scanner reads one value at a position (what raw_decode uses), with our
         # parse_float; typeshed does not list it.
-        self.scan = json.JSONDecoder(parse_float=_decimal).scan_once  # type: ignore[attr-defined]
+        self.scan = json.JSONDecoder(  # type: ignore[attr-defined]
+            parse_float=_decimal, object_pairs_hook=_unique_keys
+        ).scan_once
 
     @property
     def exhausted(self) -> bool:
@@ -260,10 +291,13 @@ def _walk_object(
 ) -> tuple[dict[str, Any], int]:
     """The object opening at `position` (its outline) and the position after it."""
     outline: dict[str, Any] = {}
+    repeated: str | None = None  # raised as the object closes, where load_json finds it
     _, position = text.expect(position, "{")
     found, after = text.expect(position, '"}')
     while found == '"':
         key, position = text.value(after - 1)
+        if key in outline and repeated is None:
+            repeated = key
         _, position = text.expect(position, ":")
         opening, after = text.expect(position, '[{"-0123456789tfn')
         if opening == "[" and streamed(key):
@@ -276,9 +310,13 @@ def _walk_object(
             outline[key], position = text.value(after - 1)
         separator, position = text.expect(position, ",}")
         if separator == "}":
-            return outline, position
+            break
         found, after = text.expect(position, '"')
-    return outline, after
+    else:
+        position = after
+    if repeated is not None:
+        raise repeated_key(repeated)
+    return outline, position
 
 
 def _walk_list(

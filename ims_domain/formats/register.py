@@ -17,8 +17,9 @@ from itertools import chain, islice
 from typing import TypeVar, cast
 
 from ims_domain.errors import ImsDomainError
+from ims_domain.formats.cell_guard import guarded
 from ims_domain.formats.common import FileFormat, FormatError, ParsedFile, RowError, paused_gc
-from ims_domain.formats.fields import gst_date_text, gstin_field, is_blank, yes_no
+from ims_domain.formats.fields import gst_date_text, gstin_field, is_blank, name_text, yes_no
 from ims_domain.formats.register_columns import (
     COLUMNS,
     HEADER_SEARCH_ROWS,
@@ -198,16 +199,9 @@ class _RowReader:
         sgst = self._amount(sgst_cell, "sgst", ZERO)
         cess = self._amount(cess_cell, "cess", ZERO)
         value = None if is_blank(value_cell) else self._amount(value_cell, "value", None)
-        if taxable < 0 or igst < 0 or cgst < 0 or sgst < 0 or cess < 0 or (value or 0) < 0:
-            if not kind.is_credit_note:
-                amounts = (taxable, igst, cgst, sgst, cess, value or ZERO)
-                negative = next(k for k, a in zip(_AMOUNT_KEYS, amounts, strict=True) if a < 0)
-                raise RowError(
-                    name(negative),
-                    "is negative: amounts are written as positive numbers, and the document"
-                    " type tells a credit note",
-                )
-            self.negative_notes += 1
+        amounts = (taxable, igst, cgst, sgst, cess, value or ZERO)
+        if min(amounts) < 0:
+            kind = self._negative_kind(kind, amounts, warnings, where)
             taxable, igst, cgst, sgst, cess = (abs(a) for a in (taxable, igst, cgst, sgst, cess))
             value = None if value is None else abs(value)
         taxes = TaxAmounts(igst, cgst, sgst, cess)
@@ -217,7 +211,11 @@ class _RowReader:
         reverse_charge = remembered("reverse_charge", reverse_charge_cell, cell_reverse_charge)
         period = remembered("return_period", period_cell, cell_return_period)
         original = self._original(original_number_cell, original_date_cell, kind, warnings, where)
-        supplier_name = cell_text(name_cell)
+        supplier_name, name_warnings = name_text(cell_text(name_cell))
+        warnings.extend(
+            RowProblem(*where, self.name("supplier_name"), reason, refused=False)
+            for reason in name_warnings
+        )
         record = Record(
             key=RecordKey.of(
                 supplier=supplier,
@@ -240,6 +238,36 @@ class _RowReader:
         )
         self._check_taxes(record, warnings, where)
         return ReportedRecord(record=record, supplier_name=supplier_name)
+
+    def _negative_kind(
+        self,
+        kind: RecordKind,
+        amounts: tuple[Decimal, ...],
+        warnings: list[RowProblem],
+        where: tuple[str, int],
+    ) -> RecordKind:
+        """The kind of a row with negative amounts, read as positive: a credit note stays one,
+        and an invoice whose amounts are all negative (or zero) is a credit note booked as a
+        negative purchase. Anything else is refused naming its first negative amount."""
+        if kind is RecordKind.INVOICE and max(amounts) <= 0:
+            warnings.append(
+                RowProblem(
+                    *where,
+                    self.name("document_type"),
+                    "an invoice with negative amounts: read as a credit note with positive amounts",
+                    refused=False,
+                )
+            )
+            kind = RecordKind.CREDIT_NOTE
+        if not kind.is_credit_note:
+            negative = next(k for k, a in zip(_AMOUNT_KEYS, amounts, strict=True) if a < 0)
+            raise RowError(
+                self.name(negative),
+                "is negative: amounts are written as positive numbers, and the document"
+                " type tells a credit note (a row of only negative amounts is one)",
+            )
+        self.negative_notes += 1
+        return kind
 
     def _original(
         self,
@@ -414,7 +442,6 @@ def parse_register_csv(data: bytes, *, gstin: str) -> ParsedFile:
 # ---------------------------------------------------------------------------------- writing
 
 Cell = str | Decimal | date | None
-_QUOTED_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 def register_cells(reported: ReportedRecord) -> tuple[Cell, ...]:
@@ -452,9 +479,7 @@ def _csv_text(cell: Cell) -> str:
         return f"{cell:.2f}"
     if isinstance(cell, date):
         return gst_date_text(cell)
-    # A text starting like a formula is quoted with an apostrophe, so a spreadsheet opening the
-    # file shows it as text instead of running it (CSV injection); the reader drops the apostrophe.
-    return "'" + cell if cell.startswith(_QUOTED_PREFIXES) else cell
+    return guarded(cell)
 
 
 def write_register_csv(records: Iterable[ReportedRecord]) -> bytes:

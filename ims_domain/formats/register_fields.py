@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from ims_domain.errors import ImsDomainError
+from ims_domain.formats.cell_guard import unguarded
 from ims_domain.formats.common import RowError, shown
 from ims_domain.formats.fields import gst_date_text, is_blank
 from ims_domain.gstin import STATE_CODES
@@ -118,14 +119,12 @@ _STATES = _state_table()
 
 
 def cell_text(value: object) -> str | None:
-    """A cell as text; None when blank. A leading apostrophe (Excel's "keep as text") is dropped."""
+    """A cell as text; None when blank. The quote our writers put before a text that could start
+    a formula is dropped (cell_guard)."""
     if value is None:
         return None
     if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("'"):
-            text = text[1:].strip()
-        return text or None
+        return unguarded(value.strip()) or None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
@@ -172,7 +171,7 @@ def cell_amount(value: object, field: str, *, default: Decimal | None = None) ->
     number: Decimal
     if isinstance(value, int):
         if abs(value) >= MAX_CELL_AMOUNT:
-            raise RowError(field, "is too large for an amount in rupees")
+            raise RowError(field, "amount too large (the limit is 10^13 rupees)")
         return Decimal(value).quantize(PAISE)  # whole rupees below the limit: nothing to check
     elif isinstance(value, float):
         if not math.isfinite(value):
@@ -198,7 +197,7 @@ def cell_amount(value: object, field: str, *, default: Decimal | None = None) ->
     if not number.is_finite():
         raise RowError(field, f"{shown(value)} is not an amount")
     if abs(number) >= MAX_CELL_AMOUNT:
-        raise RowError(field, f"{shown(value)} is too large for an amount in rupees")
+        raise RowError(field, f"{shown(value)}: amount too large (the limit is 10^13 rupees)")
     rounded = number.quantize(PAISE)
     if rounded != number:
         raise RowError(field, f"{shown(value)} has more than two decimals")

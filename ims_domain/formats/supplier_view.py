@@ -38,7 +38,7 @@ from ims_domain.formats.fields import (
     gst_date_text,
     gstin_field,
     optional_period,
-    optional_text,
+    remarks_text,
 )
 from ims_domain.formats.jsonio import encode_json, load_json, wrapped_bodies
 from ims_domain.formats.sections import (
@@ -163,8 +163,17 @@ def _entry(
         number=document_number(doc.get(number_key), number_key),
         document_date=document_date(doc.get(date_key), date_key),
         action=action_code(doc.get("imsactn")),
-        remarks=optional_text(doc.get("remarks")),
+        remarks=_remarks(problems, where, doc),
     )
+
+
+def _remarks(
+    problems: list[RowProblem], where: tuple[str, int], doc: Mapping[str, Any]
+) -> str | None:
+    """The recipient's remarks, with a warning for each thing mended in them."""
+    remarks, reasons = remarks_text(doc.get("remarks"), "remarks")
+    problems.extend(RowProblem(*where, "remarks", reason, refused=False) for reason in reasons)
+    return remarks
 
 
 def _first_key(doc: Mapping[str, Any], keys: tuple[str, ...]) -> str:

@@ -134,3 +134,20 @@ def test_errors_are_one_clear_line(cli, argv: list[str], message: str) -> None:
     assert out == ""
     assert message in err
     assert err.count("\n") == 1
+
+
+def test_remarks_over_the_limit_are_refused_naming_it_never_cut(cli, engine: Engine) -> None:
+    assert cli("taxpayer", "add", RECIPIENT, "--name", "Acme Traders")[0] == 0
+    do_import(engine, invoices(2))
+    long = "x" * 201
+    act = ("act", "--gstin", RECIPIENT, "--supplier", SUPPLIER, "--kind", "b2b")
+    code, _, err = cli(*act, "--number", "INV-1", "--action", "reject", "--remarks", long)
+    assert code == 2
+    assert "limited to 200 characters (these have 201)" in err
+    for extra in ((), ("--yes",)):
+        bulk = ("bulk", "--gstin", RECIPIENT, "--action", "reject", "--remarks", long, *extra)
+        code, _, err = cli(*bulk)
+        assert code == 2
+        assert "limited to 200 characters (these have 201)" in err
+    code, out, _ = cli("inbox", "--gstin", RECIPIENT, "--json")
+    assert {item["status"] for item in json.loads(out)["items"]} == {"no action"}

@@ -453,7 +453,6 @@ def test_nan_literal_is_refused_as_an_amount() -> None:
         (_invoice(inum="00"), "inum"),
         (_invoice(action="maybe"), "action"),
         (_invoice(pos="Delhi"), "pos"),
-        (_invoice(txval=D("-1.00")), "txval"),
     ],
 )
 def test_doubtful_fields_are_warnings_and_the_row_is_kept(row: dict[str, Any], field: str) -> None:
@@ -483,7 +482,7 @@ DATES = st.dates(min_value=date(2017, 4, 1), max_value=date(2040, 3, 31))
 PERIODS = DATES.map(ReturnPeriod.of)
 MONEY = st.decimals(min_value=0, max_value=10**11, places=2, allow_nan=False)
 PORTS = st.from_regex(r"IN[A-Z]{3}[0-9]", fullmatch=True)
-TEXT = st.text(max_size=30).map(str.strip).filter(bool)
+TEXT = st.text(st.characters(exclude_characters="\x00"), max_size=30).map(str.strip).filter(bool)
 
 
 @st.composite

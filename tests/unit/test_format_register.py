@@ -33,6 +33,7 @@ from ims_domain.records import (
     ReportedRecord,
     RowProblem,
 )
+from ims_domain.text_limits import NAME_MAX
 from tests.builders import RECIPIENT, SUPPLIER
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "purchase-register.md"
@@ -462,6 +463,55 @@ def test_negative_amounts_of_a_credit_note_are_read_as_positive() -> None:
     assert "1 credit note row(s) had negative amounts" in parsed.notes[0]
 
 
+@pytest.mark.parametrize("document_type", ["Invoice", ""])
+def test_an_invoice_of_negative_amounts_is_a_credit_note_booked_as_a_negative_purchase(
+    document_type: str,
+) -> None:
+    """A purchase return booked as a negative purchase: a credit note with positive amounts."""
+    negative = row(
+        Document_type=document_type,
+        Taxable_value="-2,000.00",
+        IGST="-360",
+        Document_value="(2,360.00)",
+    )
+    parsed = parse(negative)
+    (item,) = parsed.records
+    assert item.record.kind is RecordKind.CREDIT_NOTE
+    assert (item.record.taxable_value, item.record.taxes.igst, item.record.value) == (
+        Decimal("2000.00"),
+        Decimal("360.00"),
+        Decimal("2360.00"),
+    )
+    (warning,) = parsed.problems
+    assert (warning.field, warning.refused) == ("Document type", False)
+    assert "read as a credit note" in warning.reason
+
+
+@pytest.mark.parametrize(
+    ("cells", "field"),
+    [
+        ({"Taxable_value": "-2000", "IGST": "360"}, "Taxable value"),  # signs that disagree
+        ({"Document_type": "Debit note", "IGST": "-360"}, "IGST"),
+        ({"Document_type": "Invoice amendment", "Taxable_value": "-1"}, "Taxable value"),
+    ],
+)
+def test_negative_amounts_outside_credit_notes_are_still_refused(
+    cells: dict[str, object], field: str
+) -> None:
+    parsed = parse(row(Original_number="X-1", Original_date="01-10-2025", **cells))
+    assert parsed.records == ()
+    assert [(p.field, p.refused) for p in parsed.problems if p.refused] == [(field, True)]
+
+
+def test_a_supplier_name_loses_its_nul_and_is_shortened_to_its_cap() -> None:
+    parsed = parse(row(Supplier_name="Bharat\x00 Steel " + "x" * 400))
+    (item,) = parsed.records
+    assert item.supplier_name is not None
+    assert "\x00" not in item.supplier_name and item.supplier_name.endswith("…")
+    assert len(item.supplier_name) == NAME_MAX
+    assert {(p.field, p.refused) for p in parsed.problems} == {("Supplier name", False)}
+
+
 @pytest.mark.parametrize(
     "cell",
     [
@@ -532,9 +582,14 @@ def test_reverse_charge_flag(cell: object, flag: bool) -> None:
     assert only_record(parse(row(Reverse_charge=cell))).reverse_charge is flag
 
 
-def test_a_leading_apostrophe_marks_text_and_is_dropped() -> None:
-    record = only_record(parse(row(Document_number="'0412")))
-    assert record.number == "0412"
+@pytest.mark.parametrize(
+    ("cell", "name"),
+    [("'=CN-1", "=CN-1"), ("'+91 Traders", "+91 Traders"), ("'-X", "-X"), ("'@home", "@home"),
+     ("''=x", "'=x"), ("'Tis Traders", "'Tis Traders"), ("'", "'"), ("'0412", "'0412")],
+)  # fmt: skip
+def test_the_quote_of_a_guarded_cell_is_dropped_and_no_other(cell: str, name: str) -> None:
+    parsed = parse(row(Supplier_name=cell))
+    assert parsed.records[0].supplier_name == name
 
 
 # ------------------------------------------------------------------------------------- CSV

@@ -141,10 +141,10 @@ def gstins(draw: st.DrawFn) -> str:
 numbers = st.text(_UPPER + _DIGITS + "-/", min_size=1, max_size=16)
 port_codes = st.text(_UPPER + _DIGITS, min_size=6, max_size=6)
 gst_dates = st.dates(date(2017, 7, 1), date(2030, 12, 31))
-amounts = st.decimals(min_value=-(10**6), max_value=10**11, places=2)
+amounts = st.decimals(min_value=0, max_value=10**11, places=2)  # the portal's are never negative
 periods = st.builds(ReturnPeriod, st.integers(2018, 2030), st.integers(1, 12))
 clean_text = (
-    st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=30)
+    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)
     .map(str.strip)
     .filter(bool)
 )
