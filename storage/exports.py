@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 from sqlmodel import Session
 
 from ims_domain.formats.ims_actions import (
@@ -23,6 +23,11 @@ from storage.errors import InvalidInput
 from storage.models import RecordRow, records_table
 from storage.rulebook import RuleBook
 
+NOT_ON_PORTAL = (
+    "the portal has not shown it yet (it came from the supplier's own return): it goes in an "
+    "upload made after an IMS download or GSTR-2B lists it"
+)
+
 
 def export_actions(
     session: Session, *, actor: Actor, gstin: str, rulebook: RuleBook
@@ -30,15 +35,22 @@ def export_actions(
     """The upload files for every record whose action differs from the portal's (R8.6, R8.8).
 
     Records locked by a filed GSTR-3B are left out: the portal no longer takes actions on them.
+    A deemed acceptance is not an action and is never sent (R8.9). A record the portal has not
+    shown yet (known only from a supplier's return) waits, listed as left out (R8.12).
     """
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=ACTING_ROLES)
     differs = C.action != func.coalesce(C.portal_action, Action.NO_ACTION.value)
     rows = session.execute(
-        select(RecordRow).where(C.taxpayer_id == taxpayer.id, differs, ~locked()).order_by(C.id)
+        select(RecordRow)
+        .where(C.taxpayer_id == taxpayer.id, differs, ~locked(), C.deemed == false())
+        .order_by(C.id)
     ).scalars()
-    uploads = []
+    uploads, unseen = [], []
     for row in rows:
         record = record_of(row, taxpayer.gstin)
+        if row.portal_seen_at is None:
+            unseen.append((record, NOT_ON_PORTAL))
+            continue
         original = original_of(session, taxpayer=taxpayer, record=record)
         uploads.append(
             ActionUpload(
@@ -50,11 +62,12 @@ def export_actions(
                 remarks=row.remarks,
             )
         )
-    return build_action_upload(
+    result = build_action_upload(
         uploads,
         recipient_gstin=taxpayer.gstin,
         remarks_max_len=rulebook.settings.remarks_max_len,
     )
+    return replace(result, skipped=[*unseen, *result.skipped])
 
 
 @dataclass(frozen=True)
