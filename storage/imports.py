@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Row, RowMapping, bindparam, func, insert, select, text, update
 from sqlmodel import Session
 
 from ims_domain.formats.common import paused_gc
@@ -37,6 +37,15 @@ RECORDS = records_table()
 LOOKUP_CHUNK = 900  # identities per IN (...) query: under every backend's parameter limit
 INSERT_CHUNK = 2_000  # new rows per executemany: bounds the row dicts alive at once
 ANALYZE_AFTER = 10_000  # new rows after which PostgreSQL's planner statistics are refreshed
+
+
+def _nothing() -> None:
+    """The default pause between reading a recipient's records and writing them: none."""
+
+
+# Called once per recipient after its records are read and before any is changed; a test puts
+# another transaction's commit here to hold the import to the interleaving it checks.
+between_read_and_write: Callable[[], None] = _nothing
 
 
 @dataclass(frozen=True)
@@ -185,10 +194,8 @@ def _import_for_recipient(
     batch_id: int,
     now: datetime,
 ) -> Counter[str]:
-    existing = _existing(session, recipient.id, list(reported))
+    plan = _Plan(_existing(session, recipient.id, list(reported)))
     new_rows: list[dict[str, Any]] = []
-    changed: list[tuple[int, ReportedRecord, str]] = []
-    synced: list[dict[str, Any]] = []
     outcome: Counter[str] = Counter()
     # Counted apart and added to `outcome` once: a Counter update per record costs.
     new_kinds: Counter[str] = Counter()
@@ -198,30 +205,24 @@ def _import_for_recipient(
     with paused_gc():
         for identity, item in reported.items():
             digest = content_hash(item.record)
-            known = existing.get(identity)
-            if known is None:
-                new_rows.append(
-                    _new_row(
-                        recipient=recipient,
-                        identity=identity,
-                        item=item,
-                        digest=digest,
-                        batch_id=batch_id,
-                        now=now,
-                    )
+            if identity in plan.known:
+                plan.add(identity, item, digest, now=now)
+                continue
+            new_rows.append(
+                _new_row(
+                    recipient=recipient,
+                    identity=identity,
+                    item=item,
+                    digest=digest,
+                    batch_id=batch_id,
+                    now=now,
                 )
-                new_kinds[item.record.kind.value] += 1
-                new_tax_paise += paise(item.record.taxes.total)
-                if len(new_rows) >= INSERT_CHUNK:
-                    session.execute(insert(RECORDS), new_rows)
-                    new_rows = []
-            elif known["content_hash"] != digest or _portal_says_edited(known, item):
-                changed.append((known["id"], item, digest))
-            else:
-                outcome["unchanged"] += 1
-                update_values = portal_sync(known, item, now=now)
-                if update_values:
-                    synced.append(update_values)
+            )
+            new_kinds[item.record.kind.value] += 1
+            new_tax_paise += paise(item.record.taxes.total)
+            if len(new_rows) >= INSERT_CHUNK:
+                session.execute(insert(RECORDS), new_rows)
+                new_rows = []
         if new_rows:
             session.execute(insert(RECORDS), new_rows)
     if new_kinds:
@@ -232,15 +233,76 @@ def _import_for_recipient(
         # Without statistics the next import's identity lookups scan every row of the
         # recipient per chunk of 900 (quadratic); autovacuum may take a minute to catch up.
         session.execute(text("ANALYZE record"))
-    for start in range(0, len(changed), LOOKUP_CHUNK):
-        chunk = changed[start : start + LOOKUP_CHUNK]
+    between_read_and_write()
+    _lock_and_plan_again(session, plan, reported, taxpayer_id=recipient.id, now=now)
+    outcome["unchanged"] += plan.unchanged
+    edits = [(plan.known[identity].id, *edit) for identity, edit in plan.edits.items()]
+    for start in range(0, len(edits), LOOKUP_CHUNK):
+        chunk = edits[start : start + LOOKUP_CHUNK]
         outcome.update(_apply_supplier_edits(session, recipient, chunk, batch_id, now))
-    if synced:
+    if plan.syncs:
+        synced = list(plan.syncs.values())
         outcome["adopted"] += apply_portal_sync(session, recipient, synced, now=now)
     return outcome
 
 
-def _portal_says_edited(known: Mapping[str, Any], item: ReportedRecord) -> bool:
+@dataclass
+class _Plan:
+    """What an import writes to the records it already has, worked out from what it read."""
+
+    known: dict[str, Row[Any]]  # identity -> the columns read of the stored record
+    edits: dict[str, tuple[ReportedRecord, str]] = field(default_factory=dict)  # item, digest
+    syncs: dict[str, dict[str, Any]] = field(default_factory=dict)  # portal_sync's values
+    unchanged: int = 0
+
+    def add(self, identity: str, item: ReportedRecord, digest: str, *, now: datetime) -> None:
+        """Plan a supplier edit, or count the record unchanged and plan its portal sync."""
+        known = self.known[identity]._mapping
+        if known["content_hash"] != digest or _portal_says_edited(known, item):
+            self.edits[identity] = (item, digest)
+            return
+        self.unchanged += 1
+        values = portal_sync(known, item, now=now)
+        if values:
+            self.syncs[identity] = values
+
+    def replan(
+        self, identity: str, item: ReportedRecord, fresh: Row[Any], *, now: datetime
+    ) -> None:
+        """Drop what was planned for a record from an older read and plan it from `fresh`."""
+        if self.edits.pop(identity, None) is None:
+            self.unchanged -= 1
+            self.syncs.pop(identity, None)
+        self.known[identity] = fresh
+        self.add(identity, item, content_hash(item.record), now=now)
+
+
+def _lock_and_plan_again(
+    session: Session,
+    plan: _Plan,
+    reported: dict[str, ReportedRecord],
+    *,
+    taxpayer_id: int | None,
+    now: datetime,
+) -> None:
+    """Lock the records the import will write; plan again each one changed since it was read.
+
+    A person may act on a record between the import's read and its write. Read again FOR
+    UPDATE, a row comes back as last committed and stays so until this transaction ends, so the
+    plan made from it cannot overwrite anything newer: one re-read is the whole retry. SQLite
+    has no row locks and needs none: this transaction holds the database's one write lock from
+    the batch row on, before the first read, so nothing can have changed.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    identities = sorted([*plan.edits, *plan.syncs], key=lambda identity: plan.known[identity].id)
+    fresh = _existing(session, taxpayer_id, identities, lock=True)
+    for identity in identities:
+        if fresh[identity] != plan.known[identity]:
+            plan.replan(identity, reported[identity], fresh[identity], now=now)
+
+
+def _portal_says_edited(known: RowMapping, item: ReportedRecord) -> bool:
     """Two IMS downloads whose `hash` differs: the portal holds a new version (R5.1, OQ8)."""
     return bool(
         known["portal_hash"] and item.portal_hash and known["portal_hash"] != item.portal_hash
@@ -248,17 +310,18 @@ def _portal_says_edited(known: Mapping[str, Any], item: ReportedRecord) -> bool:
 
 
 def _existing(
-    session: Session, taxpayer_id: int | None, identities: list[str]
-) -> dict[str, Mapping[str, Any]]:
-    found: dict[str, Mapping[str, Any]] = {}
+    session: Session, taxpayer_id: int | None, identities: list[str], *, lock: bool = False
+) -> dict[str, Row[Any]]:
+    """The columns an import decides by, of the stored records it names; locked in id order."""
+    found: dict[str, Row[Any]] = {}
     c = RECORDS.c
     columns = [c.identity, c.id, c.content_hash, c.portal_hash, *SYNC_READ_COLUMNS]
     for start in range(0, len(identities), LOOKUP_CHUNK):
         chunk = identities[start : start + LOOKUP_CHUNK]
-        rows = session.execute(
-            select(*columns).where(c.taxpayer_id == taxpayer_id, c.identity.in_(chunk))
-        ).mappings()
-        found.update({row["identity"]: row for row in rows})
+        query = select(*columns).where(c.taxpayer_id == taxpayer_id, c.identity.in_(chunk))
+        if lock:
+            query = query.order_by(c.id).with_for_update()
+        found.update({row[0]: row for row in session.execute(query)})
     return found
 
 
@@ -299,9 +362,15 @@ def _apply_supplier_edits(
 ) -> Counter[str]:
     """R5.1: keep the old version in history, take the new content, reset the action."""
     ids = [row_id for row_id, _, _ in changed]
+    # The rows are locked (_lock_and_plan_again): read as they are now, not as the session
+    # may still hold them.
     old_rows = {
         row.id: row
-        for (row,) in session.execute(select(RecordRow).where(RecordRow.id.in_(ids)))  # type: ignore[union-attr]
+        for (row,) in session.execute(
+            select(RecordRow)
+            .where(RecordRow.id.in_(ids))  # type: ignore[union-attr]
+            .execution_options(populate_existing=True)
+        )
     }
     history, updates, audit = [], [], []
     outcome: Counter[str] = Counter()
@@ -321,6 +390,7 @@ def _apply_supplier_edits(
             {
                 **content_columns(item.record),
                 "_id": row_id,
+                "_version": old.version,
                 "supplier_name": item.supplier_name or old.supplier_name,
                 "action": action,
                 "deemed": False,
@@ -362,9 +432,12 @@ def _apply_supplier_edits(
         outcome[f"kind:{item.record.kind.value}"] += 1
         outcome["tax_paise"] += paise(item.record.taxes.total)
     session.execute(insert(RecordHistory.__table__), history)  # type: ignore[attr-defined]
-    columns: dict[str, Any] = {name: bindparam(name) for name in updates[0] if name != "_id"}
+    columns: dict[str, Any] = {name: bindparam(name) for name in updates[0] if name[0] != "_"}
+    c = RECORDS.c
     session.execute(
-        update(RECORDS).where(RECORDS.c.id == bindparam("_id")).values(columns),
+        update(RECORDS)
+        .where(c.id == bindparam("_id"), c.version == bindparam("_version"))
+        .values(columns),
         updates,
         execution_options={"synchronize_session": False},
     )

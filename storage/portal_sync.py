@@ -10,11 +10,10 @@ the upload matches the portal (R8.8).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import RowMapping, bindparam, insert, update
 from sqlmodel import Session
 
 from ims_domain.records import Action, FilingStatus, ReportedRecord
@@ -30,7 +29,7 @@ SYNC_READ_COLUMNS = [
 ]  # fmt: skip
 
 
-def portal_sync(known: Mapping[str, Any], item: ReportedRecord, *, now: datetime) -> dict[str, Any]:
+def portal_sync(known: RowMapping, item: ReportedRecord, *, now: datetime) -> dict[str, Any]:
     """The columns to update on an unchanged record (empty when nothing is new)."""
     record = item.record
     values: dict[str, Any] = {}
@@ -71,14 +70,17 @@ def portal_sync(known: Mapping[str, Any], item: ReportedRecord, *, now: datetime
                 "_from": known["action"],
             }
     if values:
-        values |= {"_id": known["id"], "updated_at": now}
+        values |= {"_id": known["id"], "_version": known["version"], "updated_at": now}
     return values
 
 
 def apply_portal_sync(
     session: Session, recipient: Taxpayer, updates: list[dict[str, Any]], *, now: datetime
 ) -> int:
-    """Write the updates, grouped by the columns they set; returns how many actions were adopted."""
+    """Write the updates, grouped by the columns they set; returns how many actions were adopted.
+
+    Each row is written only at the version its update was worked out from (`_version`).
+    """
     audit = [
         {
             "record_id": values["_id"],
@@ -100,9 +102,11 @@ def apply_portal_sync(
         values.pop("_from", None)
         groups[frozenset(values)].append(values)
     for columns, rows in groups.items():
-        assignments: dict[str, Any] = {name: bindparam(name) for name in columns if name != "_id"}
+        assignments: dict[str, Any] = {name: bindparam(name) for name in columns if name[0] != "_"}
         session.execute(
-            update(RECORDS).where(C.id == bindparam("_id")).values(assignments),
+            update(RECORDS)
+            .where(C.id == bindparam("_id"), C.version == bindparam("_version"))
+            .values(assignments),
             rows,
             execution_options={"synchronize_session": False},
         )

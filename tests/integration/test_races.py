@@ -1,0 +1,161 @@
+"""Writers racing on one PostgreSQL database: nothing a person was told is done gets lost.
+
+SQLite takes one writer at a time, so these races exist only where several connections write at
+once. Each test runs its pairs in two threads that start together at a barrier.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from ims_domain.actions import ActionRequest
+from ims_domain.records import Action, ReportedRecord
+from storage import imports
+from storage.access import Actor
+from storage.acting import ActOutcome, act_on_record
+from storage.db import make_engine, transaction, upgrade_schema
+from storage.errors import StaleRecord
+from storage.models import ActionLog, RecordHistory, RecordRow
+from storage.rulebook import RuleBook
+from tests.builders import RECIPIENT
+from tests.integration.store_helpers import APPROVER, NOW, do_import, invoices, setup_team
+from tests.storage_fixtures import database_url
+
+pytestmark = pytest.mark.postgresql
+RULES = RuleBook()
+PAIRS = 24
+
+
+@pytest.fixture
+def pg(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated PostgreSQL database with the team of store_helpers (skipped without one)."""
+    for url in database_url("postgresql", tmp_path):
+        engine = make_engine(url, pool_size=8)
+        upgrade_schema(engine)
+        setup_team(engine)
+        yield engine
+        engine.dispose()
+
+
+def record_id(engine: Engine, number: str) -> tuple[int, int]:
+    """The id and version of the record with this number."""
+    with Session(engine) as session:
+        row = session.exec(select(RecordRow).where(RecordRow.number == number)).one()
+        assert row.id is not None
+        return row.id, row.version
+
+
+def reject(engine: Engine, row_id: int, version: int) -> ActOutcome:
+    """A person's Reject of the version they saw, in a transaction of its own."""
+    with transaction(engine) as session:
+        return act_on_record(
+            session,
+            actor=Actor.user(APPROVER),
+            gstin=RECIPIENT,
+            record_id=row_id,
+            expected_version=version,
+            request=ActionRequest(Action.REJECT, remarks="not ours"),
+            rulebook=RULES,
+            now=NOW,
+        )
+
+
+def newer_download(number: str, change: str) -> list[ReportedRecord]:
+    """A download of one record that the portal accepted (`adopt`) or the supplier edited."""
+    [item] = [r for r in invoices(PAIRS) if r.record.key.number == number]
+    if change == "adopt":
+        return [replace(item, portal_action=Action.ACCEPT)]
+    [edited] = [r for r in invoices(PAIRS, igst="2100") if r.record.key.number == number]
+    return [edited]
+
+
+def trail(engine: Engine, row_id: int) -> tuple[RecordRow, list[ActionLog]]:
+    """The record as stored and its audit rows, oldest first."""
+    with Session(engine) as session:
+        row = session.get(RecordRow, row_id)
+        assert row is not None
+        log = session.exec(
+            select(ActionLog).where(ActionLog.record_id == row_id).order_by(ActionLog.id)  # type: ignore[arg-type]
+        ).all()
+        return row, list(log)
+
+
+@pytest.mark.parametrize("change", ["adopt", "edit"])
+def test_a_reject_committed_while_an_import_runs_is_kept_and_audited(
+    pg: Engine, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    do_import(pg, invoices(PAIRS))
+    row_id, version = record_id(pg, "INV-3")
+    done: list[ActOutcome] = []
+    # The import has read the record (No action, in step with the portal); the Reject commits
+    # from another connection before the import writes.
+    monkeypatch.setattr(
+        imports, "between_read_and_write", lambda: done.append(reject(pg, row_id, version))
+    )
+    do_import(pg, newer_download("INV-3", change), content=change.encode())
+    row, log = trail(pg, row_id)
+    steps = [(e.from_action, e.to_action, e.channel, e.record_version) for e in log]
+    if change == "adopt":
+        # The local Reject is no longer in step with the portal: kept; the portal state moves.
+        assert (row.action, row.portal_action, row.version) == ("R", "A", 2)
+        assert steps == [("N", "R", "bot", 2)]
+    else:
+        # R5.1: the supplier's edit resets the Reject it saw, and says so in the audit.
+        assert (row.action, row.version, row.igst_paise) == ("N", 3, 210000)
+        assert steps == [("N", "R", "bot", 2), ("R", "N", "supplier_edit", 3)]
+        with Session(pg) as session:
+            kept = session.exec(select(RecordHistory).where(RecordHistory.record_id == row_id))
+            assert [(h.version, h.content["action"]) for h in kept] == [(2, "R")]
+    assert done[0].version == 2
+
+
+def race(first: Callable[[], Any], second: Callable[[], Any]) -> list[Any]:
+    """Run both at once (a barrier starts them together); each result or the error it raised."""
+    barrier = threading.Barrier(2)
+
+    def run(work: Callable[[], Any]) -> Any:
+        barrier.wait()
+        try:
+            return work()
+        except Exception as exc:
+            return exc
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(run, [first, second]))
+
+
+def test_imports_racing_rejects_never_overwrite_one_silently(pg: Engine) -> None:
+    do_import(pg, invoices(PAIRS))
+    told_done: dict[int, int] = {}
+    for i in range(PAIRS):
+        number, change = f"INV-{i}", ("adopt", "edit")[i % 2]
+        row_id, version = record_id(pg, number)
+        _, outcome = race(
+            partial(do_import, pg, newer_download(number, change), content=number.encode()),
+            partial(reject, pg, row_id, version),
+        )
+        if isinstance(outcome, ActOutcome):
+            told_done[row_id] = outcome.version
+        else:
+            assert isinstance(outcome, StaleRecord), outcome
+    assert told_done, "no Reject went through: the race was not run"
+    for i in range(PAIRS):
+        row_id, _ = record_id(pg, f"INV-{i}")
+        row, log = trail(pg, row_id)
+        versions = [e.record_version for e in log]
+        assert versions == sorted(set(versions)), f"two writers took one version: {log}"
+        assert row.action == (log[-1].to_action if log else "N")
+        if row_id in told_done:
+            rejected = [e for e in log if e.channel == "bot"]
+            assert [e.record_version for e in rejected] == [told_done[row_id]]
+            assert rejected[-1] is log[-1] or log[-1].record_version > told_done[row_id]
