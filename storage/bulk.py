@@ -160,6 +160,8 @@ def apply_bulk(
         channel=Channel.BULK,
         now=now,
     )
+    # One statement whose WHERE holds every condition it relies on: PostgreSQL checks it again
+    # on the newest row when it had to wait for another writer's lock.
     session.execute(
         change.where(matching, not_(decided_in_python(action)), eligible_in_sql(action)).values(
             itc_reduction=case((C.kind == CREDIT_NOTE, "full"), else_=None)
@@ -364,6 +366,7 @@ def undo_bulk(
             ).where(mine),
         )
     )
+    # `mine` is checked again on each (locked) row: a record changed since is never put back.
     session.execute(
         update(RECORDS)
         .where(mine)

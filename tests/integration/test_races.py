@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ims_domain.actions import ActionRequest
 from ims_domain.records import Action, ReportedRecord
@@ -24,11 +24,19 @@ from storage import imports
 from storage.access import Actor
 from storage.acting import ActOutcome, act_on_record
 from storage.db import make_engine, transaction, upgrade_schema
-from storage.errors import StaleRecord
-from storage.models import ActionLog, RecordHistory, RecordRow
+from storage.errors import NotFound, StaleRecord
+from storage.models import ActionLog, Invite, Membership, RecordHistory, RecordRow, Role
 from storage.rulebook import RuleBook
+from storage.taxpayers import create_invite, join_with_invite
 from tests.builders import RECIPIENT
-from tests.integration.store_helpers import APPROVER, NOW, do_import, invoices, setup_team
+from tests.integration.store_helpers import (
+    APPROVER,
+    NOW,
+    OWNER,
+    do_import,
+    invoices,
+    setup_team,
+)
 from tests.storage_fixtures import database_url
 
 pytestmark = pytest.mark.postgresql
@@ -159,3 +167,29 @@ def test_imports_racing_rejects_never_overwrite_one_silently(pg: Engine) -> None
             rejected = [e for e in log if e.channel == "bot"]
             assert [e.record_version for e in rejected] == [told_done[row_id]]
             assert rejected[-1] is log[-1] or log[-1].record_version > told_done[row_id]
+
+
+def test_two_people_using_one_invite_at_once_one_joins_and_the_other_is_told(pg: Engine) -> None:
+    for i in range(PAIRS):
+        with transaction(pg) as session:
+            code = create_invite(
+                session, actor=Actor.user(OWNER), gstin=RECIPIENT, role=Role.APPROVER, now=NOW
+            ).code
+        first, second = 5000 + 2 * i, 5001 + 2 * i
+        results = race(partial(join, pg, first, code), partial(join, pg, second, code))
+        joined = [r for r in results if not isinstance(r, Exception)]
+        refused = [r for r in results if isinstance(r, Exception)]
+        assert len(joined) == 1, results
+        assert isinstance(refused[0], NotFound) and "already used" in str(refused[0])
+        with Session(pg) as session:
+            members = session.exec(
+                select(Membership.user_id).where(col(Membership.user_id).in_([first, second]))
+            ).all()
+            invite = session.exec(select(Invite).where(Invite.code == code)).one()
+        assert members == [invite.used_by]
+
+
+def join(engine: Engine, user_id: int, code: str) -> object:
+    """A person opens an invite link, in a transaction of their own."""
+    with transaction(engine) as session:
+        return join_with_invite(session, user_id=user_id, name=f"user{user_id}", code=code, now=NOW)
