@@ -70,6 +70,7 @@ class BulkPreview:
     count: int
     taxes: TaxAmounts
     skipped: int
+    preview_id: int | None = None  # kept for a confirmation (storage.bulk_preview)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class BulkResult:
     action: Action
     count: int
     taxes: TaxAmounts
+    # A confirmed preview: records it listed that changed since (or the rules no longer allow),
+    # and records that match its filter now but were not listed. Both are left as they are.
+    changed_since: int = 0
+    arrived_since: int = 0
 
 
 def preview_bulk(
@@ -96,9 +101,25 @@ def preview_bulk(
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=ACTING_ROLES)
     assert taxpayer.id is not None
     matching = record_filter.clause(taxpayer.id)
+    count, taxes = would_change(
+        session, taxpayer=taxpayer, matching=matching, action=action, rulebook=rulebook, now=now
+    )
+    return BulkPreview(action, count, taxes, count_of(session, matching) - count)
+
+
+def would_change(
+    session: Session,
+    *,
+    taxpayer: Taxpayer,
+    matching: ColumnElement[bool],
+    action: Action,
+    rulebook: RuleBook,
+    now: datetime,
+) -> tuple[int, TaxAmounts]:
+    """How many of the `matching` records `action` would change, and their tax."""
     in_sql = and_(matching, not_(decided_in_python(action)), eligible_in_sql(action))
-    count, taxes = _totals(session, in_sql)
-    allowed = _python_allowed(
+    count, taxes = totals(session, in_sql)
+    allowed = python_allowed(
         session,
         taxpayer=taxpayer,
         matching=matching,
@@ -110,8 +131,12 @@ def preview_bulk(
     for row, _decision in allowed:
         count += 1
         taxes += TaxAmounts(*(rupees(p) for p in _row_taxes(row)))
-    total = session.execute(select(func.count()).where(matching)).scalar_one()
-    return BulkPreview(action, count, taxes, total - count)
+    return count, taxes
+
+
+def count_of(session: Session, condition: ColumnElement[bool]) -> int:
+    """How many records meet `condition`."""
+    return int(session.execute(select(func.count()).where(condition)).scalar_one())
 
 
 def apply_bulk(
@@ -128,20 +153,46 @@ def apply_bulk(
     """Apply `action` to every matching record the rules allow, in set-based SQL."""
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=ACTING_ROLES)
     assert taxpayer.id is not None
+    return apply_where(
+        session,
+        taxpayer=taxpayer,
+        actor=actor,
+        matching=record_filter.clause(taxpayer.id),
+        filters=record_filter.as_json(),
+        action=action,
+        remarks=remarks,
+        rulebook=rulebook,
+        now=now,
+    )
+
+
+def apply_where(
+    session: Session,
+    *,
+    taxpayer: Taxpayer,
+    actor: Actor,
+    matching: ColumnElement[bool],
+    filters: dict[str, Any],
+    action: Action,
+    remarks: str | None,
+    rulebook: RuleBook,
+    now: datetime,
+) -> BulkResult:
+    """Apply `action` to the `matching` records the rules allow: audited, undoable, told."""
+    assert taxpayer.id is not None
     bulk = BulkAction(
         taxpayer_id=taxpayer.id,
         user_id=actor.user_id,
         channel=Channel.BULK.value,
         action=action.value,
-        filters=record_filter.as_json(),
+        filters=filters,
         count=0,
         at=now,
     )
     session.add(bulk)
     session.flush()
     assert bulk.id is not None
-    matching = record_filter.clause(taxpayer.id)
-    allowed = _python_allowed(
+    allowed = python_allowed(
         session,
         taxpayer=taxpayer,
         matching=matching,
@@ -175,7 +226,7 @@ def apply_bulk(
     return BulkResult(bulk.id, action, count, taxes)
 
 
-def _python_allowed(
+def python_allowed(
     session: Session,
     *,
     taxpayer: Taxpayer,
@@ -185,6 +236,7 @@ def _python_allowed(
     rulebook: RuleBook,
     now: datetime,
 ) -> list[tuple[RecordRow, Decision]]:
+    """The `matching` rows that only `decide` can judge for `action`, and that it allows."""
     rows = session.execute(
         select(RecordRow).where(matching, decided_in_python(action), prefilter(action))
     ).scalars()
@@ -288,7 +340,7 @@ def record_bulk_audit(
             ).where(changed),
         )
     )
-    count, taxes = _totals(session, changed)
+    count, taxes = totals(session, changed)
     bulk.count = count
     _mark_recompute(session, bulk)
     return count, taxes
@@ -308,7 +360,8 @@ def _mark_recompute(session: Session, bulk: BulkAction) -> None:
     )
 
 
-def _totals(session: Session, condition: ColumnElement[bool]) -> tuple[int, TaxAmounts]:
+def totals(session: Session, condition: ColumnElement[bool]) -> tuple[int, TaxAmounts]:
+    """How many records meet `condition`, and their tax."""
     row = session.execute(
         select(
             func.count(),

@@ -23,9 +23,20 @@ from ims_domain.records import Action, ReportedRecord
 from storage import imports
 from storage.access import Actor
 from storage.acting import ActOutcome, act_on_record
+from storage.bulk import BulkResult
+from storage.bulk_preview import apply_bulk_preview, keep_bulk_preview
 from storage.db import make_engine, transaction, upgrade_schema
 from storage.errors import NotFound, StaleRecord
-from storage.models import ActionLog, Invite, Membership, RecordHistory, RecordRow, Role
+from storage.filters import RecordFilter
+from storage.models import (
+    ActionLog,
+    Channel,
+    Invite,
+    Membership,
+    RecordHistory,
+    RecordRow,
+    Role,
+)
 from storage.rulebook import RuleBook
 from storage.taxpayers import create_invite, join_with_invite
 from tests.builders import RECIPIENT
@@ -193,3 +204,59 @@ def join(engine: Engine, user_id: int, code: str) -> object:
     """A person opens an invite link, in a transaction of their own."""
     with transaction(engine) as session:
         return join_with_invite(session, user_id=user_id, name=f"user{user_id}", code=code, now=NOW)
+
+
+def test_a_bulk_confirmation_racing_single_actions_loses_no_update(pg: Engine) -> None:
+    for i in range(PAIRS):
+        do_import(pg, invoices(4, prefix=f"P{i}"), content=f"pair {i}".encode())
+        seen = {k: record_id(pg, f"P{i}-{k}") for k in range(4)}
+        with transaction(pg) as session:
+            shown = keep_bulk_preview(
+                session,
+                actor=Actor.user(OWNER),
+                gstin=RECIPIENT,
+                record_filter=RecordFilter(record_ids=tuple(row_id for row_id, _ in seen.values())),
+                action=Action.ACCEPT,
+                rulebook=RULES,
+                now=NOW,
+            )
+        assert shown.count == 4 and shown.preview_id is not None
+        done, singles = race(
+            partial(confirm, pg, shown.preview_id),
+            partial(reject_each, pg, [seen[1], seen[3]]),
+        )
+        assert isinstance(done, BulkResult), done
+        rejected = {row_id for row_id, outcome in singles if outcome is not None}
+        assert (done.count, done.changed_since) == (4 - len(rejected), len(rejected))
+        for row_id, _ in seen.values():
+            row, log = trail(pg, row_id)
+            versions = [e.record_version for e in log]
+            assert versions == sorted(set(versions)), f"two writers took one version: {log}"
+            if row_id in rejected:
+                assert (row.action, log[-1].channel, log[-1].bulk_id) == ("R", "bot", None)
+                assert all(e.bulk_id is None for e in log)
+            else:
+                assert (row.action, log[-1].channel, log[-1].bulk_id) == ("A", "bulk", done.bulk_id)
+
+
+def confirm(engine: Engine, preview_id: int) -> BulkResult:
+    """The owner confirms a kept bulk preview, in a transaction of their own."""
+    with transaction(engine) as session:
+        return apply_bulk_preview(
+            session,
+            actor=Actor.user(OWNER, Channel.BULK),
+            preview_id=preview_id,
+            rulebook=RULES,
+            now=NOW,
+        )
+
+
+def reject_each(engine: Engine, seen: list[tuple[int, int]]) -> list[tuple[int, object]]:
+    """A person's Rejects of these records, one after the other; None where it was stale."""
+    outcomes: list[tuple[int, object]] = []
+    for row_id, version in seen:
+        try:
+            outcomes.append((row_id, reject(engine, row_id, version)))
+        except StaleRecord:
+            outcomes.append((row_id, None))
+    return outcomes
