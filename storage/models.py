@@ -312,8 +312,11 @@ class BulkPreviewItem(SQLModel, table=True):
 
     __tablename__ = "bulk_preview_item"
 
-    preview_id: int = Field(foreign_key="bulk_preview.id", primary_key=True)
-    record_id: int = Field(foreign_key="record.id", primary_key=True)
+    # No foreign keys: checking them made keeping a preview of 100,000 records on PostgreSQL
+    # take 1.9 s instead of 0.28 s. Items live minutes, are deleted before their preview, and
+    # records are never deleted.
+    preview_id: int = Field(primary_key=True)
+    record_id: int = Field(primary_key=True)
     version: int
 
 

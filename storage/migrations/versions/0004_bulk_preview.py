@@ -40,8 +40,6 @@ def upgrade() -> None:
         sa.Column("preview_id", sa.Integer(), nullable=False),
         sa.Column("record_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["preview_id"], ["bulk_preview.id"]),
-        sa.ForeignKeyConstraint(["record_id"], ["record.id"]),
         sa.PrimaryKeyConstraint("preview_id", "record_id"),
     )
 
