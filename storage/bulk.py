@@ -135,7 +135,7 @@ def would_change(
 
 
 def count_of(session: Session, condition: ColumnElement[bool]) -> int:
-    """How many records meet `condition`."""
+    """How many rows meet `condition` (of the table it names)."""
     return int(session.execute(select(func.count()).where(condition)).scalar_one())
 
 

@@ -116,7 +116,7 @@ def apply_bulk_preview(
         rulebook=rulebook,
         now=now,
     )
-    listed = count_of(session, _listed(taxpayer, preview_id))
+    listed = count_of(session, ITEMS.c.preview_id == preview_id)
     record_filter = RecordFilter.from_json(preview.filters)
     arrived, _ = would_change(
         session,

@@ -1,7 +1,8 @@
 """Writers racing on one PostgreSQL database: nothing a person was told is done gets lost.
 
 SQLite takes one writer at a time, so these races exist only where several connections write at
-once. Each test runs its pairs in two threads that start together at a barrier.
+once. One test holds an import to an exact interleaving; the others run many pairs of writers,
+each pair in two threads that start together at a barrier.
 """
 
 from __future__ import annotations
@@ -135,6 +136,8 @@ def test_a_reject_committed_while_an_import_runs_is_kept_and_audited(
         with Session(pg) as session:
             kept = session.exec(select(RecordHistory).where(RecordHistory.record_id == row_id))
             assert [(h.version, h.content["action"]) for h in kept] == [(2, "R")]
+        with pytest.raises(StaleRecord, match="the supplier's edit"):
+            reject(pg, row_id, 2)  # acting on the version the edit replaced
     assert done[0].version == 2
 
 
