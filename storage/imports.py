@@ -2,7 +2,8 @@
 
 New records are inserted with one executemany; a record whose content changed gets a new
 version (the old one goes to history) and its action is reset to No action (R5.1, OQ8); an
-unchanged record is left alone. Each recipient's members get one digest per upload.
+unchanged record is left alone. Each recipient's members get one digest per upload. A record
+someone changes while the import runs is planned again from its newest state, never overwritten.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, RowMapping, bindparam, func, insert, select, text, update
+from sqlalchemy import Row, RowMapping, func, insert, select, text
 from sqlmodel import Session
 
 from ims_domain.formats.common import paused_gc
@@ -31,7 +32,14 @@ from storage.models import (
     records_table,
 )
 from storage.outbox import enqueue, member_chats
-from storage.portal_sync import SYNC_READ_COLUMNS, apply_portal_sync, portal_sync
+from storage.portal_sync import (
+    SYNC_READ_COLUMNS,
+    RecordsChanged,
+    apply_portal_sync,
+    guard,
+    portal_sync,
+    write_as_read,
+)
 
 RECORDS = records_table()
 LOOKUP_CHUNK = 900  # identities per IN (...) query: under every backend's parameter limit
@@ -234,8 +242,20 @@ def _import_for_recipient(
         # recipient per chunk of 900 (quadratic); autovacuum may take a minute to catch up.
         session.execute(text("ANALYZE record"))
     between_read_and_write()
-    _lock_and_plan_again(session, plan, reported, taxpayer_id=recipient.id, now=now)
-    outcome["unchanged"] += plan.unchanged
+    try:
+        with session.begin_nested():  # a savepoint: a write that finds a changed record is undone
+            outcome.update(_write_plan(session, recipient, plan, batch_id=batch_id, now=now))
+    except RecordsChanged:
+        _lock_and_plan_again(session, plan, reported, taxpayer_id=recipient.id, now=now)
+        outcome.update(_write_plan(session, recipient, plan, batch_id=batch_id, now=now))
+    return outcome
+
+
+def _write_plan(
+    session: Session, recipient: Taxpayer, plan: _Plan, *, batch_id: int, now: datetime
+) -> Counter[str]:
+    """The planned supplier edits and portal syncs, each written on a record still as read."""
+    outcome: Counter[str] = Counter(unchanged=plan.unchanged)
     edits = [(plan.known[identity].id, *edit) for identity, edit in plan.edits.items()]
     for start in range(0, len(edits), LOOKUP_CHUNK):
         chunk = edits[start : start + LOOKUP_CHUNK]
@@ -287,14 +307,12 @@ def _lock_and_plan_again(
 ) -> None:
     """Lock the records the import will write; plan again each one changed since it was read.
 
-    A person may act on a record between the import's read and its write. Read again FOR
-    UPDATE, a row comes back as last committed and stays so until this transaction ends, so the
-    plan made from it cannot overwrite anything newer: one re-read is the whole retry. SQLite
-    has no row locks and needs none: this transaction holds the database's one write lock from
-    the batch row on, before the first read, so nothing can have changed.
+    Called when a first write found a record changed since the read: on PostgreSQL only, as on
+    SQLite this transaction holds the one write lock from the batch row on, before the first
+    read. Read again FOR UPDATE, each row comes back as last committed and stays so until this
+    transaction ends, so the plan made from it is written as planned: one re-read is the whole
+    retry.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        return
     identities = sorted([*plan.edits, *plan.syncs], key=lambda identity: plan.known[identity].id)
     fresh = _existing(session, taxpayer_id, identities, lock=True)
     for identity in identities:
@@ -362,8 +380,7 @@ def _apply_supplier_edits(
 ) -> Counter[str]:
     """R5.1: keep the old version in history, take the new content, reset the action."""
     ids = [row_id for row_id, _, _ in changed]
-    # The rows are locked (_lock_and_plan_again): read as they are now, not as the session
-    # may still hold them.
+    # Read as they are now, not as a first attempt left them in the session.
     old_rows = {
         row.id: row
         for (row,) in session.execute(
@@ -389,8 +406,7 @@ def _apply_supplier_edits(
         updates.append(
             {
                 **content_columns(item.record),
-                "_id": row_id,
-                "_version": old.version,
+                **guard(row_id, old.version, old.portal_action),
                 "supplier_name": item.supplier_name or old.supplier_name,
                 "action": action,
                 "deemed": False,
@@ -432,15 +448,7 @@ def _apply_supplier_edits(
         outcome[f"kind:{item.record.kind.value}"] += 1
         outcome["tax_paise"] += paise(item.record.taxes.total)
     session.execute(insert(RecordHistory.__table__), history)  # type: ignore[attr-defined]
-    columns: dict[str, Any] = {name: bindparam(name) for name in updates[0] if name[0] != "_"}
-    c = RECORDS.c
-    session.execute(
-        update(RECORDS)
-        .where(c.id == bindparam("_id"), c.version == bindparam("_version"))
-        .values(columns),
-        updates,
-        execution_options={"synchronize_session": False},
-    )
+    write_as_read(session, updates)
     if audit:
         session.execute(insert(ActionLog.__table__), audit)  # type: ignore[attr-defined]
     return outcome

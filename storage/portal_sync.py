@@ -70,8 +70,40 @@ def portal_sync(known: RowMapping, item: ReportedRecord, *, now: datetime) -> di
                 "_from": known["action"],
             }
     if values:
-        values |= {"_id": known["id"], "_version": known["version"], "updated_at": now}
+        values |= {
+            **guard(known["id"], known["version"], known["portal_action"]),
+            "updated_at": now,
+        }
     return values
+
+
+class RecordsChanged(Exception):
+    """A record an import was about to write was changed by someone else since it was read."""
+
+
+def guard(record_id: int, version: int, portal_action: str | None) -> dict[str, Any]:
+    """What `write_as_read` checks of a record: its id, version and portal action, as read."""
+    return {"_id": record_id, "_version": version, "_portal": portal_action}
+
+
+def write_as_read(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Set the rows' columns on each record still as read (`guard`); else RecordsChanged.
+
+    A person's action moves the version, an upload's mark the portal action (without a
+    version): either way the record is not written, and the import plans it again.
+    """
+    statement = (
+        update(RECORDS)
+        .where(
+            C.id == bindparam("_id"),
+            C.version == bindparam("_version"),
+            C.portal_action.is_not_distinct_from(bindparam("_portal")),
+        )
+        .values({name: bindparam(name) for name in rows[0] if name[0] != "_"})
+    )
+    written = session.execute(statement, rows, execution_options={"synchronize_session": False})
+    if written.rowcount != len(rows):  # type: ignore[attr-defined]
+        raise RecordsChanged
 
 
 def apply_portal_sync(
@@ -79,7 +111,7 @@ def apply_portal_sync(
 ) -> int:
     """Write the updates, grouped by the columns they set; returns how many actions were adopted.
 
-    Each row is written only at the version its update was worked out from (`_version`).
+    Each only on a record still as read (`write_as_read`).
     """
     audit = [
         {
@@ -99,17 +131,10 @@ def apply_portal_sync(
     ]
     groups: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
     for values in updates:
-        values.pop("_from", None)
-        groups[frozenset(values)].append(values)
-    for columns, rows in groups.items():
-        assignments: dict[str, Any] = {name: bindparam(name) for name in columns if name[0] != "_"}
-        session.execute(
-            update(RECORDS)
-            .where(C.id == bindparam("_id"), C.version == bindparam("_version"))
-            .values(assignments),
-            rows,
-            execution_options={"synchronize_session": False},
-        )
+        row = {name: value for name, value in values.items() if name != "_from"}
+        groups[frozenset(row)].append(row)
+    for rows in groups.values():
+        write_as_read(session, rows)
     if audit:
         session.execute(insert(ActionLog.__table__), audit)  # type: ignore[attr-defined]
     return len(audit)
