@@ -28,6 +28,7 @@ from storage.bulk import BulkResult
 from storage.bulk_preview import apply_bulk_preview, keep_bulk_preview
 from storage.db import make_engine, transaction, upgrade_schema
 from storage.errors import NotFound, StaleRecord
+from storage.exports import export_actions, mark_uploaded
 from storage.filters import RecordFilter
 from storage.models import (
     ActionLog,
@@ -139,6 +140,36 @@ def test_a_reject_committed_while_an_import_runs_is_kept_and_audited(
         with pytest.raises(StaleRecord, match="the supplier's edit"):
             reject(pg, row_id, 2)  # acting on the version the edit replaced
     assert done[0].version == 2
+
+
+def test_an_upload_marked_while_an_import_runs_counts_as_marked_before_it(
+    pg: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    do_import(pg, invoices(PAIRS))
+    row_id, version = record_id(pg, "INV-3")
+    reject(pg, row_id, version)
+    with transaction(pg) as session:
+        [upload] = export_actions(
+            session, actor=Actor.user(APPROVER), gstin=RECIPIENT, rulebook=RULES
+        ).files
+
+    def mark() -> None:
+        with transaction(pg) as session:
+            mark_uploaded(
+                session, actor=Actor.user(APPROVER), gstin=RECIPIENT, upload=upload, now=NOW
+            )
+
+    # The import read (Rejected here, not yet on the portal); the upload is marked (the portal
+    # holds the Reject, with no new version); the import's download says Accepted.
+    monkeypatch.setattr(imports, "between_read_and_write", mark)
+    do_import(pg, newer_download("INV-3", "adopt"), content=b"after the upload")
+    row, log = trail(pg, row_id)
+    # As if the mark came first: in step with the portal, the portal's Accept is adopted.
+    assert (row.action, row.portal_action, row.version) == ("A", "A", 3)
+    assert [(e.from_action, e.to_action, e.channel) for e in log] == [
+        ("N", "R", "bot"),
+        ("R", "A", "portal"),
+    ]
 
 
 def race(first: Callable[[], Any], second: Callable[[], Any]) -> list[Any]:
