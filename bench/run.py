@@ -54,11 +54,12 @@ from ims_domain.periods import FinancialYear, ReturnPeriod
 from ims_domain.records import Action, Record, RecordKey, RecordKind, ReportedRecord
 from storage.access import Actor
 from storage.bulk import apply_bulk
+from storage.bulk_preview import apply_bulk_preview, keep_bulk_preview
 from storage.convert import content_hash
 from storage.db import make_engine, transaction, upgrade_schema
 from storage.filters import RecordFilter
 from storage.imports import _new_row, import_records
-from storage.models import Channel, ImportBatch, records_table
+from storage.models import Channel, ImportBatch, Membership, records_table
 from storage.queries import InboxCursor, inbox_page
 from storage.rulebook import RuleBook
 from storage.spreadsheets import parse_register_file, read_first_sheet, write_register_xlsx
@@ -753,6 +754,52 @@ def _bulk_ours(engine: Engine, count: int) -> float:
     return elapsed
 
 
+def bench_bulk_confirm(dbs: Databases, backend: str, count: int, name: str, repeat: int) -> Figure:
+    make_db = dbs.sqlite if backend == "sqlite" else dbs.postgresql
+    ours, floor = [], []
+    log(f"[{name}] the bot's Accept all: preview kept (timed apart), then the confirmation")
+    for _ in range(repeat):
+        with make_db("confirm-ours") as engine:
+            ours.append(_bulk_confirm_ours(engine, count))
+        with make_db("confirm-floor") as engine:
+            floor.append(_bulk_floor(engine, count, BULK_FLOOR))
+        log(f"  ours apply_bulk_preview + commit {ours[-1]:.3f} s; floor {floor[-1]:.3f} s")
+    return Figure(name, min(ours), min(floor), 2.0, "s")
+
+
+def _bulk_confirm_ours(engine: Engine, count: int) -> float:
+    taxpayer_id = load(engine, count, BULK_SPREAD, seed=11)
+    with transaction(engine) as session:  # a member previews and confirms in the bot
+        owner = Membership(
+            user_id=INBOX_USERS[0], taxpayer_id=taxpayer_id, role="owner", created_at=NOW
+        )
+        session.add(owner)
+    analyze(engine)
+    owner = Actor.user(INBOX_USERS[0], Channel.BULK)
+    start = time.perf_counter()
+    with transaction(engine) as session:
+        shown = keep_bulk_preview(
+            session,
+            actor=owner,
+            gstin=RECIPIENT,
+            record_filter=RecordFilter(status=Action.NO_ACTION),
+            action=Action.ACCEPT,
+            rulebook=RuleBook(),
+            now=NOW,
+        )
+    log(f"  the preview (keep_bulk_preview + commit) took {time.perf_counter() - start:.3f} s")
+    assert shown.count == count and shown.preview_id is not None, shown
+    gc.collect()
+    start = time.perf_counter()
+    with transaction(engine) as session:
+        result = apply_bulk_preview(
+            session, actor=owner, preview_id=shown.preview_id, rulebook=RuleBook(), now=NOW
+        )
+    elapsed = time.perf_counter() - start
+    assert (result.count, result.changed_since, result.arrived_since) == (count, 0, 0), result
+    return elapsed
+
+
 BULK_FLOOR = (
     "UPDATE record SET action = 'A', version = version + 1 WHERE taxpayer_id = :taxpayer",
     "INSERT INTO actionlog (record_id, taxpayer_id, user_id, at, from_action, to_action,"
@@ -989,6 +1036,8 @@ def run(
         for backend in backends if "bulk" in only else []:
             name = f"bulk_accept_100k_{backend}"
             figures.append(bench_bulk(dbs, backend, bulk, name, repeat))
+            name = f"bulk_confirm_100k_{backend}"
+            figures.append(bench_bulk_confirm(dbs, backend, bulk, name, repeat))
         for backend in backends if "inbox" in only else []:
             name = f"inbox_p95_1m_{backend}"
             figures.append(

@@ -32,7 +32,8 @@ from ims_domain.records import Action, RecordKind, reduction_base
 from ims_domain.text_limits import shortened
 from storage.access import Actor
 from storage.acting import act_on_record, clean_remarks, decision_for, load_record, original_of
-from storage.bulk import apply_bulk, preview_bulk, undo_bulk
+from storage.bulk import undo_bulk
+from storage.bulk_preview import apply_bulk_preview, keep_bulk_preview
 from storage.convert import record_of
 from storage.errors import UseCaseError
 from storage.filters import RecordFilter
@@ -789,7 +790,7 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
 
     def preview(session: Session):  # type: ignore[no-untyped-def]
         taxpayer = working_taxpayer(session, user.id)
-        return preview_bulk(
+        return keep_bulk_preview(
             session,
             actor=Actor.user(user.id),
             gstin=taxpayer.gstin,
@@ -813,10 +814,7 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     buttons = [
         [
             _button(
-                texts.BUTTON_BULK_YES.format(verb=verb, count=result.count),
-                "by",
-                *spec.args(),
-                action.value,
+                texts.BUTTON_BULK_YES.format(verb=verb, count=result.count), "by", result.preview_id
             )
         ],
         [_button(texts.BUTTON_CANCEL, "ls", *spec.args(), FIRST_PAGE)],
@@ -826,22 +824,17 @@ async def on_bulk(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
 
 
 async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
-    """Apply the bulk action; the summary carries an Undo button."""
+    """Apply the previewed bulk action to the records shown; the summary carries an Undo button."""
     user = update.effective_user
     assert user is not None
     deps = deps_of(context)
-    spec, action = ListSpec.from_tap(tap), tap.enum_arg(FIELDS, Action, among=texts.ACTION_VERB)
+    preview_id = tap.int_arg(0)
 
     def run(session: Session):  # type: ignore[no-untyped-def]
-        taxpayer = working_taxpayer(session, user.id)
-        return apply_bulk(
+        return apply_bulk_preview(
             session,
             actor=Actor.user(user.id, Channel.BULK),
-            gstin=taxpayer.gstin,
-            record_filter=list_filter(
-                session, user_id=user.id, taxpayer=taxpayer, spec=spec, deps=deps
-            ),
-            action=action,
+            preview_id=preview_id,
             rulebook=deps.rulebook,
             now=datetime.now(UTC),
         )
@@ -849,11 +842,15 @@ async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
     done = await in_store(deps.engine, run)
     minutes = int(deps.rulebook.undo_window.total_seconds() // 60)
     text = texts.BULK_DONE.format(
-        done=texts.ACTION_DONE[action],
+        done=texts.ACTION_DONE[done.action],
         count=done.count,
         tax=texts.inr(done.taxes.total),
         minutes=minutes,
     )
+    if done.changed_since:
+        text += "\n" + texts.BULK_CHANGED_SINCE.format(count=done.changed_since)
+    if done.arrived_since:
+        text += "\n" + texts.BULK_ARRIVED_SINCE.format(count=done.arrived_since)
     await edit(
         update,
         Screen(
@@ -861,7 +858,7 @@ async def on_bulk_yes(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: C
             [[_button(texts.BUTTON_UNDO, "un", done.bulk_id)], [_button(texts.BUTTON_BACK, "db")]],
         ),
     )
-    return texts.ACTION_DONE[action]
+    return texts.ACTION_DONE[done.action]
 
 
 async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:

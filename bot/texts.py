@@ -241,6 +241,10 @@ BULK_CONFIRM = "{verb} all {count} records with tax {tax}? {skipped}"
 BULK_SKIPPED = "{count} others in this list are left as they are (the rules do not allow it)."
 BUTTON_BULK_YES = "Yes, {verb} {count}"
 BULK_DONE = "{done}: {count} records, tax {tax}. You can undo this for {minutes} minutes."
+BULK_CHANGED_SINCE = "{count} left out: changed since you looked."
+BULK_ARRIVED_SINCE = (
+    "{count} more now match this list and were left out: look again to act on them."
+)
 BUTTON_UNDO = "Undo"
 UNDONE = "Undone: {count} records are back as they were."
 

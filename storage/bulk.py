@@ -55,6 +55,7 @@ class BulkPreview:
     count: int
     taxes: TaxAmounts
     skipped: int
+    preview_id: int | None = None  # kept for a confirmation (storage.bulk_preview)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,10 @@ class BulkResult:
     action: Action
     count: int
     taxes: TaxAmounts
+    # A confirmed preview: records it listed that changed since (or the rules no longer allow),
+    # and records that match its filter now but were not listed. Both are left as they are.
+    changed_since: int = 0
+    arrived_since: int = 0
 
 
 def preview_bulk(
@@ -81,9 +86,25 @@ def preview_bulk(
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=ACTING_ROLES)
     assert taxpayer.id is not None
     matching = record_filter.clause(taxpayer.id)
+    count, taxes = would_change(
+        session, taxpayer=taxpayer, matching=matching, action=action, rulebook=rulebook, now=now
+    )
+    return BulkPreview(action, count, taxes, count_of(session, matching) - count)
+
+
+def would_change(
+    session: Session,
+    *,
+    taxpayer: Taxpayer,
+    matching: ColumnElement[bool],
+    action: Action,
+    rulebook: RuleBook,
+    now: datetime,
+) -> tuple[int, TaxAmounts]:
+    """How many of the `matching` records `action` would change, and their tax."""
     in_sql = and_(matching, not_(decided_in_python(action)), eligible_in_sql(action))
-    count, taxes = _totals(session, in_sql)
-    allowed = _python_allowed(
+    count, taxes = totals(session, in_sql)
+    allowed = python_allowed(
         session,
         taxpayer=taxpayer,
         matching=matching,
@@ -95,8 +116,12 @@ def preview_bulk(
     for row, _decision in allowed:
         count += 1
         taxes += TaxAmounts(*(rupees(p) for p in _row_taxes(row)))
-    total = session.execute(select(func.count()).where(matching)).scalar_one()
-    return BulkPreview(action, count, taxes, total - count)
+    return count, taxes
+
+
+def count_of(session: Session, condition: ColumnElement[bool]) -> int:
+    """How many rows meet `condition` (of the table it names)."""
+    return int(session.execute(select(func.count()).where(condition)).scalar_one())
 
 
 def apply_bulk(
@@ -114,6 +139,33 @@ def apply_bulk(
     the portal's limit refuse the whole bulk action (InvalidInput), never cut."""
     taxpayer = taxpayer_for(session, actor=actor, gstin=gstin, roles=ACTING_ROLES)
     assert taxpayer.id is not None
+    return apply_where(
+        session,
+        taxpayer=taxpayer,
+        actor=actor,
+        matching=record_filter.clause(taxpayer.id),
+        filters=record_filter.as_json(),
+        action=action,
+        remarks=remarks,
+        rulebook=rulebook,
+        now=now,
+    )
+
+
+def apply_where(
+    session: Session,
+    *,
+    taxpayer: Taxpayer,
+    actor: Actor,
+    matching: ColumnElement[bool],
+    filters: dict[str, Any],
+    action: Action,
+    remarks: str | None,
+    rulebook: RuleBook,
+    now: datetime,
+) -> BulkResult:
+    """Apply `action` to the `matching` records the rules allow: audited, undoable, told."""
+    assert taxpayer.id is not None
     remarks = clean_remarks(remarks)
     too_long = remarks_too_long(remarks, rulebook.settings)
     if too_long is not None:
@@ -123,15 +175,14 @@ def apply_bulk(
         user_id=actor.user_id,
         channel=Channel.BULK.value,
         action=action.value,
-        filters=record_filter.as_json(),
+        filters=filters,
         count=0,
         at=now,
     )
     session.add(bulk)
     session.flush()
     assert bulk.id is not None
-    matching = record_filter.clause(taxpayer.id)
-    allowed = _python_allowed(
+    allowed = python_allowed(
         session,
         taxpayer=taxpayer,
         matching=matching,
@@ -150,6 +201,8 @@ def apply_bulk(
         channel=Channel.BULK,
         now=now,
     )
+    # One statement whose WHERE holds every condition it relies on: PostgreSQL checks it again
+    # on the newest row when it had to wait for another writer's lock.
     session.execute(
         change.where(matching, not_(decided_in_python(action)), eligible_in_sql(action)).values(
             itc_reduction=case((C.kind == CREDIT_NOTE, "full"), else_=None)
@@ -163,7 +216,7 @@ def apply_bulk(
     return BulkResult(bulk.id, action, count, taxes)
 
 
-def _python_allowed(
+def python_allowed(
     session: Session,
     *,
     taxpayer: Taxpayer,
@@ -173,6 +226,7 @@ def _python_allowed(
     rulebook: RuleBook,
     now: datetime,
 ) -> list[tuple[RecordRow, Decision]]:
+    """The `matching` rows that only `decide` can judge for `action`, and that it allows."""
     rows = session.execute(
         select(RecordRow).where(matching, decided_in_python(action), prefilter(action))
     ).scalars()
@@ -274,7 +328,7 @@ def record_bulk_audit(
             C.version,
         ).where(changed),
     )
-    count, taxes = _totals(session, changed)
+    count, taxes = totals(session, changed)
     bulk.count = count
     _mark_recompute(session, bulk)
     return count, taxes
@@ -294,7 +348,8 @@ def _mark_recompute(session: Session, bulk: BulkAction) -> None:
     )
 
 
-def _totals(session: Session, condition: ColumnElement[bool]) -> tuple[int, TaxAmounts]:
+def totals(session: Session, condition: ColumnElement[bool]) -> tuple[int, TaxAmounts]:
+    """How many records meet `condition`, and their tax."""
     row = session.execute(
         select(
             func.count(),
@@ -350,6 +405,7 @@ def undo_bulk(
             C.version + 1,
         ).where(mine),
     )
+    # `mine` is checked again on each (locked) row: a record changed since is never put back.
     session.execute(
         update(RECORDS)
         .where(mine)

@@ -80,6 +80,8 @@ def apply_deemed_acceptance(
         channel=Channel.DEEMED,
         now=now,
     )
+    # One statement: a record someone acted on meanwhile fails `action == N` when PostgreSQL
+    # checks the WHERE again on the newest row, so no action is ever deemed over.
     session.execute(
         change.where(
             C.taxpayer_id == taxpayer.id,

@@ -107,6 +107,8 @@ def mark_uploaded(
             not_found.append(f"{kind.label} {entry.number} from {entry.supplier}")
             continue
         portal = (entry.action or Action.NO_ACTION).value
+        # What the portal now holds, whatever the record's state: nothing read here is relied on,
+        # so neither a version check nor a version bump (the action did not change).
         session.execute(
             update(table).where(C.id == row_id).values(portal_action=portal, updated_at=now)
         )

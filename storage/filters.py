@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_
 
@@ -16,6 +17,7 @@ from storage.eligibility import in_ims
 from storage.models import records_table
 
 COLUMNS = records_table().c
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,24 @@ class RecordFilter:
             conditions.append(c.created_at > self.created_after)
         return and_(*conditions)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RecordFilter:
+        """The filter `as_json` wrote (a kept bulk preview's)."""
+        return cls(
+            supplier=data.get("supplier"),
+            kinds=_read(data, "kinds", lambda kinds: tuple(RecordKind(k) for k in kinds)),
+            date_from=_read(data, "date_from", date.fromisoformat),
+            date_to=_read(data, "date_to", date.fromisoformat),
+            period=_read(data, "period", ReturnPeriod.parse),
+            quarter=_read(data, "quarter", lambda code: Quarter.of(ReturnPeriod.parse(code))),
+            status=_read(data, "status", Action),
+            min_value=_read(data, "min_value", Decimal),
+            max_value=_read(data, "max_value", Decimal),
+            record_ids=_read(data, "record_ids", tuple),
+            batch_id=_read(data, "batch_id", int),
+            created_after=_read(data, "created_after", datetime.fromisoformat),
+        )
+
     def as_json(self) -> dict[str, Any]:
         """The filter as JSON-safe values (kept with a bulk action for the audit)."""
         out: dict[str, Any] = {}
@@ -84,3 +104,8 @@ class RecordFilter:
             else:
                 out[key] = getattr(value, "value", str(value))
         return out
+
+
+def _read(data: dict[str, Any], key: str, read: Callable[[Any], T]) -> T | None:
+    """`read` of the value under `key`, or None when the filter has no such field."""
+    return read(data[key]) if key in data else None

@@ -2,19 +2,20 @@
 
 New records are inserted with one executemany; a record whose content changed gets a new
 version (the old one goes to history) and its action is reset to No action (R5.1, OQ8); an
-unchanged record is left alone. Each recipient's members get one digest per upload.
+unchanged record is left alone. Each recipient's members get one digest per upload. A record
+someone changes while the import runs is planned again from its newest state, never overwritten.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Row, RowMapping, func, insert, select, text
 from sqlmodel import Session
 
 from ims_domain.formats.common import paused_gc
@@ -31,7 +32,14 @@ from storage.models import (
     records_table,
 )
 from storage.outbox import enqueue, member_chats
-from storage.portal_sync import SYNC_READ_COLUMNS, apply_portal_sync, portal_sync
+from storage.portal_sync import (
+    SYNC_READ_COLUMNS,
+    RecordsChanged,
+    apply_portal_sync,
+    guard,
+    portal_sync,
+    write_as_read,
+)
 
 RECORDS = records_table()
 # Files the portal itself makes: a record in one is known to the portal (`portal_seen_at`).
@@ -39,6 +47,15 @@ PORTAL_FORMATS = frozenset({"ims", "gstr2b"})
 LOOKUP_CHUNK = 900  # identities per IN (...) query: under every backend's parameter limit
 INSERT_CHUNK = 2_000  # new rows per executemany: bounds the row dicts alive at once
 ANALYZE_AFTER = 10_000  # new rows after which PostgreSQL's planner statistics are refreshed
+
+
+def _nothing() -> None:
+    """The default pause between reading a recipient's records and writing them: none."""
+
+
+# Called once per recipient after its records are read and before any is changed; a test puts
+# another transaction's commit here to hold the import to the interleaving it checks.
+between_read_and_write: Callable[[], None] = _nothing
 
 
 @dataclass(frozen=True)
@@ -195,11 +212,9 @@ def _import_for_recipient(
     from_portal: bool,
     now: datetime,
 ) -> Counter[str]:
-    existing = _existing(session, recipient.id, list(reported))
+    plan = _Plan(_existing(session, recipient.id, list(reported)), from_portal=from_portal)
     seen_at = now if from_portal else None
     new_rows: list[dict[str, Any]] = []
-    changed: list[tuple[int, ReportedRecord, str]] = []
-    synced: list[dict[str, Any]] = []
     outcome: Counter[str] = Counter()
     # Counted apart and added to `outcome` once: a Counter update per record costs.
     new_kinds: Counter[str] = Counter()
@@ -209,31 +224,25 @@ def _import_for_recipient(
     with paused_gc():
         for identity, item in reported.items():
             digest = content_hash(item.record)
-            known = existing.get(identity)
-            if known is None:
-                new_rows.append(
-                    _new_row(
-                        recipient=recipient,
-                        identity=identity,
-                        item=item,
-                        digest=digest,
-                        batch_id=batch_id,
-                        seen_at=seen_at,
-                        now=now,
-                    )
+            if identity in plan.known:
+                plan.add(identity, item, digest, now=now)
+                continue
+            new_rows.append(
+                _new_row(
+                    recipient=recipient,
+                    identity=identity,
+                    item=item,
+                    digest=digest,
+                    batch_id=batch_id,
+                    seen_at=seen_at,
+                    now=now,
                 )
-                new_kinds[item.record.kind.value] += 1
-                new_tax_paise += paise(item.record.taxes.total)
-                if len(new_rows) >= INSERT_CHUNK:
-                    session.execute(insert(RECORDS), new_rows)
-                    new_rows = []
-            elif known["content_hash"] != digest or _portal_says_edited(known, item):
-                changed.append((known["id"], item, digest))
-            else:
-                outcome["unchanged"] += 1
-                update_values = portal_sync(known, item, from_portal=from_portal, now=now)
-                if update_values:
-                    synced.append(update_values)
+            )
+            new_kinds[item.record.kind.value] += 1
+            new_tax_paise += paise(item.record.taxes.total)
+            if len(new_rows) >= INSERT_CHUNK:
+                session.execute(insert(RECORDS), new_rows)
+                new_rows = []
         if new_rows:
             session.execute(insert(RECORDS), new_rows)
     if new_kinds:
@@ -244,19 +253,92 @@ def _import_for_recipient(
         # Without statistics the next import's identity lookups scan every row of the
         # recipient per chunk of 900 (quadratic); autovacuum may take a minute to catch up.
         session.execute(text("ANALYZE record"))
-    for start in range(0, len(changed), LOOKUP_CHUNK):
-        chunk = changed[start : start + LOOKUP_CHUNK]
+    between_read_and_write()
+    try:
+        with session.begin_nested():  # a savepoint: a write that finds a changed record is undone
+            outcome.update(_write_plan(session, recipient, plan, batch_id=batch_id, now=now))
+    except RecordsChanged:
+        _lock_and_plan_again(session, plan, reported, taxpayer_id=recipient.id, now=now)
+        outcome.update(_write_plan(session, recipient, plan, batch_id=batch_id, now=now))
+    return outcome
+
+
+def _write_plan(
+    session: Session, recipient: Taxpayer, plan: _Plan, *, batch_id: int, now: datetime
+) -> Counter[str]:
+    """The planned supplier edits and portal syncs, each written on a record still as read."""
+    outcome: Counter[str] = Counter(unchanged=plan.unchanged)
+    edits = [(plan.known[identity].id, *edit) for identity, edit in plan.edits.items()]
+    seen_at = now if plan.from_portal else None
+    for start in range(0, len(edits), LOOKUP_CHUNK):
+        chunk = edits[start : start + LOOKUP_CHUNK]
         outcome.update(
             _apply_supplier_edits(
                 session, recipient, chunk, batch_id=batch_id, seen_at=seen_at, now=now
             )
         )
-    if synced:
+    if plan.syncs:
+        synced = list(plan.syncs.values())
         outcome["adopted"] += apply_portal_sync(session, recipient, synced, now=now)
     return outcome
 
 
-def _portal_says_edited(known: Mapping[str, Any], item: ReportedRecord) -> bool:
+@dataclass
+class _Plan:
+    """What an import writes to the records it already has, worked out from what it read."""
+
+    known: dict[str, Row[Any]]  # identity -> the columns read of the stored record
+    from_portal: bool  # a portal file: its records are known to the portal (`portal_seen_at`)
+    edits: dict[str, tuple[ReportedRecord, str]] = field(default_factory=dict)  # item, digest
+    syncs: dict[str, dict[str, Any]] = field(default_factory=dict)  # portal_sync's values
+    unchanged: int = 0
+
+    def add(self, identity: str, item: ReportedRecord, digest: str, *, now: datetime) -> None:
+        """Plan a supplier edit, or count the record unchanged and plan its portal sync."""
+        known = self.known[identity]._mapping
+        if known["content_hash"] != digest or _portal_says_edited(known, item):
+            self.edits[identity] = (item, digest)
+            return
+        self.unchanged += 1
+        values = portal_sync(known, item, from_portal=self.from_portal, now=now)
+        if values:
+            self.syncs[identity] = values
+
+    def replan(
+        self, identity: str, item: ReportedRecord, fresh: Row[Any], *, now: datetime
+    ) -> None:
+        """Drop what was planned for a record from an older read and plan it from `fresh`."""
+        if self.edits.pop(identity, None) is None:
+            self.unchanged -= 1
+            self.syncs.pop(identity, None)
+        self.known[identity] = fresh
+        self.add(identity, item, content_hash(item.record), now=now)
+
+
+def _lock_and_plan_again(
+    session: Session,
+    plan: _Plan,
+    reported: dict[str, ReportedRecord],
+    *,
+    taxpayer_id: int | None,
+    now: datetime,
+) -> None:
+    """Lock the records the import will write; plan again each one changed since it was read.
+
+    Called when a first write found a record changed since the read: on PostgreSQL only, as on
+    SQLite this transaction holds the one write lock from the batch row on, before the first
+    read. Read again FOR UPDATE, each row comes back as last committed and stays so until this
+    transaction ends, so the plan made from it is written as planned: one re-read is the whole
+    retry.
+    """
+    identities = sorted([*plan.edits, *plan.syncs], key=lambda identity: plan.known[identity].id)
+    fresh = _existing(session, taxpayer_id, identities, lock=True)
+    for identity in identities:
+        if fresh[identity] != plan.known[identity]:
+            plan.replan(identity, reported[identity], fresh[identity], now=now)
+
+
+def _portal_says_edited(known: RowMapping, item: ReportedRecord) -> bool:
     """Two IMS downloads whose `hash` differs: the portal holds a new version (R5.1, OQ8)."""
     return bool(
         known["portal_hash"] and item.portal_hash and known["portal_hash"] != item.portal_hash
@@ -264,17 +346,18 @@ def _portal_says_edited(known: Mapping[str, Any], item: ReportedRecord) -> bool:
 
 
 def _existing(
-    session: Session, taxpayer_id: int | None, identities: list[str]
-) -> dict[str, Mapping[str, Any]]:
-    found: dict[str, Mapping[str, Any]] = {}
+    session: Session, taxpayer_id: int | None, identities: list[str], *, lock: bool = False
+) -> dict[str, Row[Any]]:
+    """The columns an import decides by, of the stored records it names; locked in id order."""
+    found: dict[str, Row[Any]] = {}
     c = RECORDS.c
     columns = [c.identity, c.id, c.content_hash, c.portal_hash, *SYNC_READ_COLUMNS]
     for start in range(0, len(identities), LOOKUP_CHUNK):
         chunk = identities[start : start + LOOKUP_CHUNK]
-        rows = session.execute(
-            select(*columns).where(c.taxpayer_id == taxpayer_id, c.identity.in_(chunk))
-        ).mappings()
-        found.update({row["identity"]: row for row in rows})
+        query = select(*columns).where(c.taxpayer_id == taxpayer_id, c.identity.in_(chunk))
+        if lock:
+            query = query.order_by(c.id).with_for_update()
+        found.update({row[0]: row for row in session.execute(query)})
     return found
 
 
@@ -322,9 +405,14 @@ def _apply_supplier_edits(
     The new version is known to the portal only when a portal file brought it (`seen_at`).
     """
     ids = [row_id for row_id, _, _ in changed]
+    # Read as they are now, not as a first attempt left them in the session.
     old_rows = {
         row.id: row
-        for (row,) in session.execute(select(RecordRow).where(RecordRow.id.in_(ids)))  # type: ignore[union-attr]
+        for (row,) in session.execute(
+            select(RecordRow)
+            .where(RecordRow.id.in_(ids))  # type: ignore[union-attr]
+            .execution_options(populate_existing=True)
+        )
     }
     history, updates, audit = [], [], []
     outcome: Counter[str] = Counter()
@@ -343,7 +431,7 @@ def _apply_supplier_edits(
         updates.append(
             {
                 **content_columns(item.record),
-                "_id": row_id,
+                **guard(row_id, old.version, old.portal_action),
                 "supplier_name": item.supplier_name or old.supplier_name,
                 "action": action,
                 "deemed": False,
@@ -386,12 +474,7 @@ def _apply_supplier_edits(
         outcome[f"kind:{item.record.kind.value}"] += 1
         outcome["tax_paise"] += paise(item.record.taxes.total)
     session.execute(insert(RecordHistory.__table__), history)  # type: ignore[attr-defined]
-    columns: dict[str, Any] = {name: bindparam(name) for name in updates[0] if name != "_id"}
-    session.execute(
-        update(RECORDS).where(RECORDS.c.id == bindparam("_id")).values(columns),
-        updates,
-        execution_options={"synchronize_session": False},
-    )
+    write_as_read(session, updates)
     record_actions(session, audit)
     return outcome
 

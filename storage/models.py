@@ -324,6 +324,34 @@ class BulkAction(SQLModel, table=True):
     undone_at: datetime | None = None
 
 
+class BulkPreviewRow(SQLModel, table=True):
+    """A bulk action shown to a member and kept for their confirmation, for a short while."""
+
+    __tablename__ = "bulk_preview"
+
+    id: int | None = Field(default=None, primary_key=True)
+    taxpayer_id: int = Field(foreign_key="taxpayer.id")
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    action: str = Field(max_length=1)
+    filters: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # RecordFilter
+    remarks: str | None = None
+    created_at: datetime = Field(index=True)  # out of date, and cleaned up, after a while
+    applied_at: datetime | None = None
+
+
+class BulkPreviewItem(SQLModel, table=True):
+    """A record a kept bulk preview would change, at the version the member was shown."""
+
+    __tablename__ = "bulk_preview_item"
+
+    # No foreign keys: checking them made keeping a preview of 100,000 records on PostgreSQL
+    # take 1.9 s instead of 0.28 s. Items live minutes, are deleted before their preview, and
+    # records are never deleted.
+    preview_id: int = Field(primary_key=True)
+    record_id: int = Field(primary_key=True)
+    version: int
+
+
 class Outbox(SQLModel, table=True):
     """A message to send, written in the same transaction as the change that causes it."""
 

@@ -10,11 +10,10 @@ the upload matches the portal (R8.8).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import RowMapping, bindparam, update
 from sqlmodel import Session
 
 from ims_domain.records import Action, FilingStatus, ReportedRecord
@@ -32,7 +31,7 @@ SYNC_READ_COLUMNS = [
 
 
 def portal_sync(
-    known: Mapping[str, Any], item: ReportedRecord, *, from_portal: bool, now: datetime
+    known: RowMapping, item: ReportedRecord, *, from_portal: bool, now: datetime
 ) -> dict[str, Any]:
     """The columns to update on an unchanged record (empty when nothing is new)."""
     record = item.record
@@ -76,14 +75,49 @@ def portal_sync(
                 "_from": known["action"],
             }
     if values:
-        values |= {"_id": known["id"], "updated_at": now}
+        values |= {
+            **guard(known["id"], known["version"], known["portal_action"]),
+            "updated_at": now,
+        }
     return values
+
+
+class RecordsChanged(Exception):
+    """A record an import was about to write was changed by someone else since it was read."""
+
+
+def guard(record_id: int, version: int, portal_action: str | None) -> dict[str, Any]:
+    """What `write_as_read` checks of a record: its id, version and portal action, as read."""
+    return {"_id": record_id, "_version": version, "_portal": portal_action}
+
+
+def write_as_read(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Set the rows' columns on each record still as read (`guard`); else RecordsChanged.
+
+    A person's action moves the version, an upload's mark the portal action (without a
+    version): either way the record is not written, and the import plans it again.
+    """
+    statement = (
+        update(RECORDS)
+        .where(
+            C.id == bindparam("_id"),
+            C.version == bindparam("_version"),
+            C.portal_action.is_not_distinct_from(bindparam("_portal")),
+        )
+        .values({name: bindparam(name) for name in rows[0] if name[0] != "_"})
+    )
+    written = session.execute(statement, rows, execution_options={"synchronize_session": False})
+    if written.rowcount != len(rows):  # type: ignore[attr-defined]
+        raise RecordsChanged
 
 
 def apply_portal_sync(
     session: Session, recipient: Taxpayer, updates: list[dict[str, Any]], *, now: datetime
 ) -> int:
-    """Write the updates, grouped by the columns they set; returns how many actions were adopted."""
+    """Write the updates, grouped by the columns they set; returns how many actions were adopted.
+
+    Each only on a record still as read (`write_as_read`).
+    """
     audit = [
         {
             "record_id": values["_id"],
@@ -102,14 +136,9 @@ def apply_portal_sync(
     ]
     groups: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
     for values in updates:
-        values.pop("_from", None)
-        groups[frozenset(values)].append(values)
-    for columns, rows in groups.items():
-        assignments: dict[str, Any] = {name: bindparam(name) for name in columns if name != "_id"}
-        session.execute(
-            update(RECORDS).where(C.id == bindparam("_id")).values(assignments),
-            rows,
-            execution_options={"synchronize_session": False},
-        )
+        row = {name: value for name, value in values.items() if name != "_from"}
+        groups[frozenset(row)].append(row)
+    for rows in groups.values():
+        write_as_read(session, rows)
     record_actions(session, audit)
     return len(audit)

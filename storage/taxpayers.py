@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from ims_domain.errors import ImsDomainError
 from ims_domain.gstin import GstinKind, parse_gstin
@@ -36,6 +37,7 @@ NO_IMS_KINDS = {
     GstinKind.OIDAR: "an OIDAR (online services from abroad)",
 }
 OWNER_ONLY = frozenset({Role.OWNER})
+INVITE_NOT_VALID = "This invite link is not valid or was already used. Ask for a new one."
 
 
 def register_taxpayer(
@@ -206,9 +208,22 @@ def join_with_invite(
     """Use an invite: the user becomes a member with the invite's role; the code is spent."""
     invite = session.exec(select(Invite).where(Invite.code == code.strip())).first()
     if invite is None or invite.used_at is not None:
-        raise NotFound("This invite link is not valid or was already used. Ask for a new one.")
+        raise NotFound(INVITE_NOT_VALID)
     if invite.expires_at <= now:
         raise NotFound("This invite link has expired. Ask the owner for a new one.")
+    # Spent by one conditional statement: of two people using the link at once, the second
+    # waits for the first's row lock, finds it used and is refused.
+    spent = session.execute(
+        update(Invite)
+        .where(
+            col(Invite.id) == invite.id,
+            col(Invite.used_at).is_(None),
+            col(Invite.expires_at) > now,
+        )
+        .values(used_by=user_id, used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound(INVITE_NOT_VALID)
     taxpayer = session.get(Taxpayer, invite.taxpayer_id)
     assert taxpayer is not None
     ensure_user(session, user_id=user_id, name=name, now=now)
@@ -224,7 +239,6 @@ def join_with_invite(
         role = Role(existing.role)
     joiner = Actor.user(user_id)
     _add_member(session, taxpayer=taxpayer, user_id=user_id, role=role, actor=joiner, now=now)
-    invite.used_by, invite.used_at = user_id, now
     assert taxpayer.id is not None
     record_event(
         session,

@@ -12,7 +12,7 @@ from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.access import Actor
 from storage.acting import decision_for
-from storage.bulk import _python_allowed
+from storage.bulk import python_allowed
 from storage.convert import content_columns
 from storage.db import make_engine
 from storage.eligibility import C, decided_in_python, eligible_in_sql
@@ -111,7 +111,7 @@ def test_sql_and_python_halves_together_equal_decide(
             )
             in_python = {
                 row.id
-                for row, _ in _python_allowed(
+                for row, _ in python_allowed(
                     session,
                     taxpayer=taxpayer,
                     matching=everything,

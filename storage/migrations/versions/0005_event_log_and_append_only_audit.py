@@ -1,7 +1,7 @@
 """the event log, and triggers that keep the action log and the event log append-only
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06 08:00:00.000000
 
 A trigger is dropped with its table: a later migration that rebuilds `actionlog` or `event_log`
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
