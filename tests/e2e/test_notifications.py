@@ -95,7 +95,9 @@ async def test_a_blocked_chat_is_given_up_and_marked(bot: Running) -> None:
         with Session(bot.engine) as session:
             user = session.get(User, VIEWER)
             row = session.exec(select(Outbox).where(Outbox.chat_id == VIEWER)).first()
-            return (user.blocked_at, row.failed_at) if user and row and row.failed_at else None
+            # Both or nothing: the sender may commit between the two reads.
+            done = user and user.blocked_at and row and row.failed_at
+            return (user.blocked_at, row.failed_at) if done else None
 
     blocked_at, failed_at = await bot.tg.wait_for(viewer_state)
     assert blocked_at is not None and failed_at is not None
