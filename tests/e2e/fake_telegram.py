@@ -31,6 +31,13 @@ Behaviour copied from the real Bot API because bot code trips over it:
   :meth:`FakeUser.block`-ed the bot, 403 "bot was blocked by the user".
 * Answering an unknown callback query id answers 400 "query is too old".
 
+Faults for reliability tests: :meth:`FakeBotApiServer.fail_next` queues given errors;
+:meth:`FakeBotApiServer.random_faults` makes chosen methods fail at random from a seed (429 with
+``retry_after``, 500, a request held past the client's timeout, a connection dropped without an
+answer), always before the request is processed, so a failed send delivered nothing. With
+``hand_out_updates_once=True`` each update goes to one ``getUpdates`` caller only, as a load
+balancer spreads webhook updates over several workers.
+
 State for assertions lives on the server: :meth:`FakeBotApiServer.calls`,
 :meth:`~FakeBotApiServer.messages`, :meth:`~FakeBotApiServer.last_message`,
 :meth:`~FakeBotApiServer.documents`, :meth:`~FakeBotApiServer.answers_for`,
@@ -45,8 +52,9 @@ import contextlib
 import itertools
 import json
 import mimetypes
+import random
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -60,6 +68,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, 
 __all__ = [
     "BOT_ID",
     "BOT_USERNAME",
+    "FAULT_KINDS",
     "BotMessage",
     "Buttons",
     "Call",
@@ -107,6 +116,9 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_DOWNLOAD = 20 * 1024 * 1024
+#: Kinds of :meth:`FakeBotApiServer.random_faults`: 429 with retry_after, 500, a request held
+#: past the client's read timeout, and a connection closed without an answer.
+FAULT_KINDS = ("429", "500", "timeout", "drop")
 
 #: Parameters that are strings in the Bot API; every other form value is JSON-decoded.
 _STRING_PARAMS = frozenset(
@@ -303,6 +315,27 @@ class _Fault:
     retry_after: float | None
 
 
+@dataclass
+class _RandomFaults:
+    """Seeded random faults for some methods; `injected` counts them by kind."""
+
+    rng: random.Random
+    rate: float
+    methods: frozenset[str]
+    kinds: tuple[str, ...]
+    retry_after: float
+    hold: float
+    injected: Counter[str] = field(default_factory=Counter)
+
+    def draw(self, method: str) -> str | None:
+        """The fault this request gets, or None."""
+        if method.lower() not in self.methods or self.rng.random() >= self.rate:
+            return None
+        kind = self.rng.choice(self.kinds)
+        self.injected[kind] += 1
+        return kind
+
+
 class ApiError(Exception):
     """Raised by a method handler to answer an error the way the Bot API does."""
 
@@ -434,9 +467,11 @@ class FakeBotApiServer:
         strict_html: bool = True,
         bot_id: int = BOT_ID,
         bot_username: str = BOT_USERNAME,
+        hand_out_updates_once: bool = False,
     ) -> None:
         """Create the fake; :meth:`start` binds it to a free port on 127.0.0.1."""
         self.token = token
+        self.hand_out_updates_once = hand_out_updates_once
         self.rejected_tokens: set[str] = set(rejected_tokens)
         self.strict_html = strict_html
         self.bot_user: JSON = {
@@ -473,6 +508,7 @@ class FakeBotApiServer:
         self._callback_queries: set[str] = set()
         self._query_ids = itertools.count(1)
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._random_faults: _RandomFaults | None = None
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._methods: dict[str, Handler] = {
@@ -562,6 +598,37 @@ class FakeBotApiServer:
             }.get(status, "Internal Server Error" if status >= 500 else "injected failure")
         fault = _Fault(status, description, retry_after if status == 429 else None)
         self._faults[method.lower()].extend([fault] * times)
+
+    def random_faults(
+        self,
+        *,
+        seed: int,
+        rate: float,
+        methods: Iterable[str] = ("sendMessage",),
+        kinds: Iterable[str] = FAULT_KINDS,
+        retry_after: float = 0.2,
+        hold: float = 1.0,
+    ) -> Counter[str]:
+        """From now on, fail each call of `methods` with probability `rate`, drawn from `seed`.
+
+        The kind is drawn from `kinds` (see :data:`FAULT_KINDS`); "timeout" holds the request
+        `hold` seconds (give the client a shorter read timeout) and then answers 504 to nobody.
+        Every fault comes before the request is processed: the message was not delivered.
+        Returns the live count of faults injected, by kind; ``rate=0`` stops injecting.
+        """
+        chosen = tuple(kinds)
+        unknown = set(chosen) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
+        self._random_faults = _RandomFaults(
+            rng=random.Random(seed),
+            rate=rate,
+            methods=frozenset(m.lower() for m in methods),
+            kinds=chosen,
+            retry_after=retry_after,
+            hold=hold,
+        )
+        return self._random_faults.injected
 
     def reject_token(self, token: str) -> None:
         """Answer 401 Unauthorized (ptb: ``InvalidToken``) to every request with ``token``."""
@@ -758,6 +825,9 @@ class FakeBotApiServer:
             call.status = fault.status
             parameters = {"retry_after": fault.retry_after} if fault.retry_after else None
             return self._error(fault.status, fault.description, parameters)
+        drawn = self._random_faults.draw(method) if self._random_faults else None
+        if drawn is not None:
+            return await self._random_fault(drawn, call, request)
         handler = self._methods.get(method.lower())
         if handler is None:
             call.status = 400
@@ -772,6 +842,28 @@ class FakeBotApiServer:
             call.status = 500
             return self._error(500, f"fake Telegram server error: {exc!r}")
         return web.json_response({"ok": True, "result": result})
+
+    async def _random_fault(self, kind: str, call: Call, request: web.Request) -> web.Response:
+        """Answer with an injected fault; nothing of the request is processed."""
+        faults = self._random_faults
+        assert faults is not None
+        if kind == "429":
+            call.status = 429
+            return self._error(
+                429,
+                f"Too Many Requests: retry after {faults.retry_after:g}",
+                {"retry_after": faults.retry_after},
+            )
+        if kind == "500":
+            call.status = 500
+            return self._error(500, "Internal Server Error")
+        call.status = 0  # the client got no answer
+        if kind == "timeout":
+            await asyncio.sleep(faults.hold)  # the client gave up before this
+            return self._error(504, "Gateway Timeout")
+        assert request.transport is not None
+        request.transport.close()  # "drop": the connection closes without an answer
+        raise web.HTTPServiceUnavailable()  # never written: the transport is closed
 
     @staticmethod
     async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
@@ -895,7 +987,10 @@ class FakeBotApiServer:
         deadline = loop.time() + timeout
         while True:
             if self._updates or self._closing:
-                return self._updates[:limit]
+                handed = self._updates[:limit]
+                if self.hand_out_updates_once:
+                    del self._updates[:limit]
+                return handed
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return []
@@ -1325,6 +1420,7 @@ class FakeTelegram(FakeBotApiServer):
         strict_html: bool = True,
         bot_id: int = BOT_ID,
         bot_username: str = BOT_USERNAME,
+        hand_out_updates_once: bool = False,
     ) -> None:
         """Create the harness (the server starts on ``__aenter__``)."""
         super().__init__(
@@ -1333,6 +1429,7 @@ class FakeTelegram(FakeBotApiServer):
             strict_html=strict_html,
             bot_id=bot_id,
             bot_username=bot_username,
+            hand_out_updates_once=hand_out_updates_once,
         )
         self._users: dict[int, FakeUser] = {}
         self._groups: dict[int, FakeGroup] = {}

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import (
     AIORateLimiter,
     CallbackQueryHandler,
@@ -24,9 +33,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from tests.e2e.fake_telegram import (
     BOT_USERNAME,
+    FAULT_KINDS,
     DefaultApplication,
     DefaultApplicationBuilder,
     FakeTelegram,
@@ -395,3 +406,43 @@ async def test_get_updates_holds_then_returns_and_honours_offset(tg: FakeTelegra
         assert unknown.status_code == 400
         assert unknown.json()["description"] == "method not supported by the fake"
         assert (await client.post(f"{tg.base_url}{REJECTED_TOKEN}/getMe")).status_code == 401
+
+
+async def test_random_faults_are_seeded_counted_and_deliver_nothing(
+    tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    tg.user()
+    injected = tg.random_faults(seed=3, rate=0.5, retry_after=0.05, hold=0.3)
+    raised: Counter[str] = Counter()
+    request = HTTPXRequest(read_timeout=0.1)
+    async with Bot(TOKEN, base_url=tg.base_url, request=request) as bot:
+        for n in range(40):
+            try:
+                await bot.send_message(101, f"m{n}")
+            except RetryAfter:
+                raised["429"] += 1
+            except TimedOut:
+                raised["timeout"] += 1
+            except NetworkError as exc:
+                raised["drop" if "disconnected" in str(exc) else "500"] += 1
+    assert set(injected) == set(FAULT_KINDS)
+    assert raised == injected
+    delivered = [m.text for m in tg.messages(101)]
+    assert len(delivered) == 40 - injected.total()
+    assert len(set(delivered)) == len(delivered)
+    failed = [c for c in tg.calls("sendMessage") if c.status != 200]
+    assert len(failed) == injected.total()
+
+
+async def test_hand_out_updates_once_splits_updates_between_pollers(tg: FakeTelegram) -> None:
+    tg.hand_out_updates_once = True
+    user = tg.user()
+    sent = [await user.send(f"/start {n}") for n in range(6)]
+    url = f"{tg.base_url}{TOKEN}/getUpdates"
+    async with httpx.AsyncClient() as client:
+        first = (await client.post(url, data={"limit": "4", "timeout": "0"})).json()["result"]
+        second = (await client.post(url, data={"timeout": "0"})).json()["result"]
+    assert [u["update_id"] for u in first + second] == [s.update_id for s in sent]
+    assert len(first) == 4
+    assert tg.pending_updates == 0
