@@ -28,7 +28,9 @@ Behaviour copied from the real Bot API because bot code trips over it:
   unsupported or unbalanced tags (``<br>``, ``<p>``, an unclosed ``<b>``) answer 400.
   MarkdownV2 is not validated.
 * Sending to a chat the harness never created answers 400 "chat not found"; to a user who
-  :meth:`FakeUser.block`-ed the bot, 403 "bot was blocked by the user".
+  :meth:`FakeUser.block`-ed the bot, 403 "bot was blocked by the user"; to a group that
+  :meth:`FakeBotApiServer.migrate_chat` upgraded to a supergroup, 400 with
+  ``migrate_to_chat_id`` (ptb: ``ChatMigrated``).
 * Answering an unknown callback query id answers 400 "query is too old".
 
 Faults for reliability tests: :meth:`FakeBotApiServer.fail_next` queues given errors;
@@ -496,6 +498,7 @@ class FakeBotApiServer:
         self._closing = False
         self._chats: dict[int, JSON] = {}
         self._blocked: set[int] = set()
+        self._migrated: dict[int, int] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._bot_messages: dict[int, list[BotMessage]] = defaultdict(list)
         self._user_messages: dict[tuple[int, int], JSON] = {}
@@ -637,6 +640,12 @@ class FakeBotApiServer:
     def register_chat(self, chat: JSON) -> None:
         """Make a chat known so the bot may send to it (the harness does this)."""
         self._chats[int(chat["id"])] = chat
+
+    def migrate_chat(self, chat_id: int, new_chat_id: int) -> None:
+        """Upgrade a group to a supergroup with a new id; sends to the old id answer 400 with
+        ``migrate_to_chat_id``, as Telegram does."""
+        self.register_chat({**self._chats[chat_id], "id": new_chat_id, "type": "supergroup"})
+        self._migrated[chat_id] = new_chat_id
 
     def set_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """Answer 403 "bot was blocked by the user" to sends to ``chat_id``."""
@@ -902,6 +911,12 @@ class FakeBotApiServer:
             raise _bad_request("chat not found")
         if chat_id in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self._migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self._migrated[chat_id]},
+            )
         return chat_id
 
     def _target(self, params: Mapping[str, Any]) -> BotMessage:

@@ -19,6 +19,7 @@ from telegram import (
 )
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -321,6 +322,12 @@ async def test_bot_api_errors_map_to_ptb_exceptions(
             await bot.send_message(303, "nobody")
         with pytest.raises(Forbidden, match=r"(?i)blocked"):
             await bot.send_message(202, "hi")
+        tg.group(-500)
+        tg.migrate_chat(-500, -100500)
+        with pytest.raises(ChatMigrated) as migrated:
+            await bot.send_message(-500, "to the old group")
+        assert migrated.value.new_chat_id == -100500
+        assert (await bot.send_message(-100500, "to the supergroup")).chat.type == "supergroup"
         with pytest.raises(BadRequest, match=r"(?i)not modified"):
             await bot.edit_message_text("hello", chat_id=101, message_id=sent.message_id)
         with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):

@@ -153,3 +153,47 @@ async def test_random_telegram_faults_deliver_every_message_exactly_once(
         },
     )
 
+
+async def test_a_message_telegram_never_takes_or_that_cannot_be_drawn_holds_up_no_other(
+    store: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group upgraded to a supergroup (ChatMigrated) and a payload the bot cannot render are
+    each given up alone; the messages claimed with them in the same batch go out at once, not
+    after the lease (60 s) and not never."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    async with FakeTelegram(token=TOKEN) as tg:
+        tg.user(user_id=8000)
+        tg.group(-800)
+        tg.migrate_chat(-800, -100800)
+        messages = [
+            (-800, "team_undo", {"by_name": "Ravi", "count": 1}, "p:migrated"),
+            (8000, "team_bulk", {"by_name": "Ravi", "count": 2}, "p:no-action-in-payload"),
+            *((8000, "team_undo", {"by_name": "Ravi", "count": n}, f"p:{n}") for n in range(5)),
+        ]
+        with transaction(store) as session:
+            enqueue(session, messages=messages, now=datetime.now(UTC))
+        settings = Settings(
+            telegram_bot_token=TOKEN,
+            telegram_api_base_url=tg.url,
+            telegram_file_base_url=tg.url,
+            database_url="sqlite://",
+            outbox_interval_seconds=0.05,
+            deadlines_interval_seconds=0,
+        )
+        app = build_application(settings, store, rate_limit=False)
+        async with app:
+            await app.start()
+            try:
+                await tg.wait_for(
+                    lambda: still_due(store) == 0, timeout=5, description="the batch to go out"
+                )
+            finally:
+                await app.stop()
+        assert len(tg.messages(8000)) == 5
+    assert len(outcome(store)[1]) == 2
+    with transaction(store) as session:
+        errors = session.execute(select(Outbox.last_error).where(Outbox.failed_at.is_not(None)))  # type: ignore[union-attr]
+        assert {error for (error,) in errors} == {
+            "Group migrated to supergroup. New chat id: -100800",
+            "KeyError: 'action'",
+        }
