@@ -508,6 +508,8 @@ class FakeBotApiServer:
         self._file_ids = itertools.count(1)
         self._sent_files: dict[int, list[SentFile]] = defaultdict(list)
         self._answers: list[CallbackAnswer] = []
+        self._answers_by_query: dict[str, list[CallbackAnswer]] = defaultdict(list)
+        self._answered: dict[str, asyncio.Event] = {}
         self._callback_queries: set[str] = set()
         self._query_ids = itertools.count(1)
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
@@ -693,7 +695,20 @@ class FakeBotApiServer:
 
     def answers_for(self, query_id: str) -> list[CallbackAnswer]:
         """The answers to one callback query (a correct bot answers exactly once)."""
-        return [a for a in self._answers if a.query_id == query_id]
+        return list(self._answers_by_query.get(query_id, ()))
+
+    async def answer_of(self, query_id: str, timeout: float = 5.0) -> CallbackAnswer:
+        """Wait (without polling) for the first answer to a callback query and return it."""
+        if not self._answers_by_query.get(query_id):
+            event = self._answered.setdefault(query_id, asyncio.Event())
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except TimeoutError:
+                message = f"callback query {query_id} unanswered after {timeout}s"
+                raise AssertionError(message) from None
+            finally:
+                self._answered.pop(query_id, None)
+        return self._answers_by_query[query_id][0]
 
     @property
     def commands(self) -> list[tuple[str, str]]:
@@ -1139,15 +1154,17 @@ class FakeBotApiServer:
                 "query is too old and response timeout expired or query ID is invalid"
             )
         cache_time = params.get("cache_time")
-        self._answers.append(
-            CallbackAnswer(
-                query_id=query_id,
-                text=params.get("text"),
-                show_alert=bool(params.get("show_alert", False)),
-                url=params.get("url"),
-                cache_time=int(cache_time) if cache_time is not None else None,
-            )
+        answer = CallbackAnswer(
+            query_id=query_id,
+            text=params.get("text"),
+            show_alert=bool(params.get("show_alert", False)),
+            url=params.get("url"),
+            cache_time=int(cache_time) if cache_time is not None else None,
         )
+        self._answers.append(answer)
+        self._answers_by_query[query_id].append(answer)
+        if query_id in self._answered:
+            self._answered[query_id].set()
         return True
 
     async def _send_file(

@@ -38,7 +38,7 @@ QUICK = Scale(
     fault_messages=60,
     fault_rate=0.3,
     tap_users=10,
-    tap_seconds=5,
+    tap_seconds=3,
     tap_records=12,
     hostile_files=2,
 )

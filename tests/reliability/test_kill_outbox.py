@@ -224,4 +224,3 @@ async def test_a_killed_bot_delivers_every_queued_message_after_a_restart(
             "batch drain (s)": rounds.drain,
         },
     )
-    print(summary.markdown())
