@@ -45,8 +45,8 @@ QUICK = Scale(
 LONG = Scale(
     long=True,
     kills=200,
-    records=20_000,
-    outbox_batch=40,
+    records=10_000,
+    outbox_batch=60,
     fault_messages=1_000,
     fault_rate=0.3,
     tap_users=50,
@@ -54,6 +54,17 @@ LONG = Scale(
     tap_records=36,
     hostile_files=40,
 )
+
+
+# The one backend each kill test runs on in a quick run (the long run takes both): subprocesses
+# cost about a second each to start, and the quick run must stay short.
+QUICK_KILLS = {"import": "sqlite", "bulk": "postgresql", "outbox": "sqlite"}
+
+
+def kill_test_runs(scale: Scale, operation: str, backend: str) -> None:
+    """Skip a kill test that a quick run leaves to the long one."""
+    if not scale.long and QUICK_KILLS[operation] != backend:
+        pytest.skip(f"kills of {operation} on {backend}: long run only (--reliability-long)")
 
 
 def scale_of(config: pytest.Config) -> Scale:

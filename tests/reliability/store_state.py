@@ -7,7 +7,16 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from storage.db import make_engine
-from storage.models import ActionLog, BulkAction, ImportBatch, Outbox, RecordHistory, RecordRow
+from storage.models import (
+    ActionLog,
+    BulkAction,
+    ImportBatch,
+    Outbox,
+    RecordHistory,
+    RecordRow,
+    RegisterEntry,
+    SupplierViewRow,
+)
 
 
 def counts(engine: Engine) -> dict[str, int]:
@@ -26,6 +35,8 @@ def counts(engine: Engine) -> dict[str, int]:
         "records in bulk rows": select(func.coalesce(func.sum(bulk.count), 0)),
         "empty bulk rows": select(func.count()).where(bulk.count == 0),
         "outbox rows": select(func.count()).select_from(Outbox),
+        "register entries": select(func.count()).select_from(RegisterEntry),
+        "supplier view rows": select(func.count()).select_from(SupplierViewRow),
     }
     with engine.connect() as connection:
         return {

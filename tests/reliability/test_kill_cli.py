@@ -18,7 +18,7 @@ import pytest
 from tests.reliability import summary
 from tests.reliability.downloads import Downloads, downloads, fill_store
 from tests.reliability.processes import run_and_kill, run_ims
-from tests.reliability.scale import Scale
+from tests.reliability.scale import Scale, kill_test_runs
 from tests.reliability.store_state import applied, counts, counts_at, difference
 from tests.reliability.stores import Databases, databases
 from tests.storage_fixtures import BACKENDS
@@ -48,6 +48,7 @@ def outcome_of(state: dict[str, int], before: dict[str, int], complete: dict[str
 def test_a_killed_operation_is_all_or_nothing_and_completes_when_run_again(
     operation: str, backend: str, scale: Scale, tmp_path: Path
 ) -> None:
+    kill_test_runs(scale, operation, backend)
     files = downloads(scale.records)
     args = operation_args(operation, files, tmp_path)
     rng = random.Random(f"{operation}:{backend}")

@@ -34,7 +34,7 @@ from tests.e2e.conftest import TOKEN
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.reliability import summary
 from tests.reliability.processes import clean_env
-from tests.reliability.scale import Scale
+from tests.reliability.scale import Scale, kill_test_runs
 from tests.storage_fixtures import BACKENDS, database_url
 
 BOT_PROCESS = Path(__file__).with_name("bot_process.py")
@@ -167,6 +167,7 @@ class Rounds:
         await asyncio.sleep(self.rng.uniform(0, 1.05 * self.drain))
         victim.kill()
         await victim.wait()
+        await asyncio.sleep(0.1)  # a send that reached the fake before the kill is taken in
         tally = self.tally
         tally["kills"] += 1
         before = delivered(self.tg)
@@ -192,6 +193,7 @@ class Rounds:
 async def test_a_killed_bot_delivers_every_queued_message_after_a_restart(
     backend: str, scale: Scale, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    kill_test_runs(scale, "outbox", backend)
     monkeypatch.setenv("PTB_TIMEDELTA", "1")
     with store(backend, tmp_path) as (url, engine):
         async with FakeTelegram(token=TOKEN) as tg:
