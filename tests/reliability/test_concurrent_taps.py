@@ -285,6 +285,7 @@ async def test_members_tapping_the_same_records_lose_no_update_and_every_tap_is_
             "records": scale.tap_records,
             "seconds": scale.tap_seconds,
             "taps": len(taps.queries),
+            "taps per second": len(taps.queries) / scale.tap_seconds,
             "answered once": sum(1 for query in taps.queries if answers[query] == 1),
             "actions done": told.total(),
             "audit rows": logged.total(),
