@@ -4,8 +4,8 @@ operation again completes it, applying nothing twice.
 
 Each kill meets a fresh copy of the same store. The operation is first run to its end (timed;
 in the long run also a second time, to see that nothing more happens); each kill then comes
-after a random delay between 0 and 105 % of that duration, so kills land from start-up to the
-last commit.
+after a random delay between 0 and 105 % of the median full run so far, so kills land from
+start-up to the last commit.
 """
 
 from __future__ import annotations
