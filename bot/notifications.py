@@ -2,7 +2,8 @@
 
 The rate limiter (AIORateLimiter) spaces the sends; a 429 is retried after Telegram's
 `retry_after`, a network error after a backoff; a chat that blocked the bot is given up and its
-member marked, so nothing more is queued for them.
+member marked, so nothing more is queued for them. A message that fails in any other way is
+given up or retried on its own: it never holds up the rest of its batch.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from typing import Any
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ContextTypes
 
 from bot import texts
@@ -304,13 +312,17 @@ async def _deliver(context: ContextTypes.DEFAULT_TYPE, message: Claimed) -> None
         retry_at, error = datetime.now(UTC) + delay, str(exc)
     except Forbidden as exc:  # the user blocked the bot, or the bot left the group
         blocked, error = True, str(exc)
-    except BadRequest as exc:  # Telegram will never take this message
+    except (BadRequest, ChatMigrated) as exc:  # Telegram will never take this message there
         error = str(exc)
     except NetworkError as exc:  # timeouts and 5xx: try again later
         retry_at, error = datetime.now(UTC) + backoff(message.attempts), str(exc)
-    except ValueError as exc:  # a payload we cannot render: a bug, logged, not retried
-        log.error("outbox message %s cannot be rendered: %s", message.id, exc)
-        error = str(exc)
+    except TelegramError as exc:  # any other answer (e.g. a revoked token): try again later
+        retry_at, error = datetime.now(UTC) + backoff(message.attempts), str(exc)
+    except Exception as exc:  # a payload we cannot render: a bug, logged, not retried
+        # Caught whatever it is: an error escaping here would end the pass and leave the rest
+        # of the claimed batch leased, to be claimed again behind this message, for ever.
+        log.exception("outbox message %s cannot be rendered", message.id)
+        error = f"{type(exc).__name__}: {exc}"
     now = datetime.now(UTC)
 
     def record(session: Session) -> None:

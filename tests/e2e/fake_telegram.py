@@ -28,11 +28,20 @@ Behaviour copied from the real Bot API because bot code trips over it:
   unsupported or unbalanced tags (``<br>``, ``<p>``, an unclosed ``<b>``) answer 400.
   MarkdownV2 is not validated.
 * Sending to a chat the harness never created answers 400 "chat not found"; to a user who
-  :meth:`FakeUser.block`-ed the bot, 403 "bot was blocked by the user".
+  :meth:`FakeUser.block`-ed the bot, 403 "bot was blocked by the user"; to a group that
+  :meth:`FakeBotApiServer.migrate_chat` upgraded to a supergroup, 400 with
+  ``migrate_to_chat_id`` (ptb: ``ChatMigrated``).
 * Answering an unknown callback query id answers 400 "query is too old".
 * ``setWebhook`` is recorded in :attr:`FakeBotApiServer.webhook` (``deleteWebhook`` and a
   ``setWebhook`` without ``url`` clear it, ``getWebhookInfo`` reports it); while it is set,
   ``getUpdates`` answers 409 Conflict. The fake never posts updates to the webhook.
+
+Faults for reliability tests: :meth:`FakeBotApiServer.fail_next` queues given errors;
+:meth:`FakeBotApiServer.random_faults` makes chosen methods fail at random from a seed (429 with
+``retry_after``, 500, a request held past the client's timeout, a connection dropped without an
+answer), always before the request is processed, so a failed send delivered nothing. With
+``hand_out_updates_once=True`` each update goes to one ``getUpdates`` caller only, as a load
+balancer spreads webhook updates over several workers.
 
 State for assertions lives on the server: :meth:`FakeBotApiServer.calls`,
 :meth:`~FakeBotApiServer.messages`, :meth:`~FakeBotApiServer.last_message`,
@@ -48,8 +57,9 @@ import contextlib
 import itertools
 import json
 import mimetypes
+import random
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -63,6 +73,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, ExtBot, 
 __all__ = [
     "BOT_ID",
     "BOT_USERNAME",
+    "FAULT_KINDS",
     "BotMessage",
     "Buttons",
     "Call",
@@ -110,6 +121,9 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 MAX_DOWNLOAD = 20 * 1024 * 1024
+#: Kinds of :meth:`FakeBotApiServer.random_faults`: 429 with retry_after, 500, a request held
+#: past the client's read timeout, and a connection closed without an answer.
+FAULT_KINDS = ("429", "500", "timeout", "drop")
 
 #: Parameters that are strings in the Bot API; every other form value is JSON-decoded.
 _STRING_PARAMS = frozenset(
@@ -306,6 +320,27 @@ class _Fault:
     retry_after: float | None
 
 
+@dataclass
+class _RandomFaults:
+    """Seeded random faults for some methods; `injected` counts them by kind."""
+
+    rng: random.Random
+    rate: float
+    methods: frozenset[str]
+    kinds: tuple[str, ...]
+    retry_after: float
+    hold: float
+    injected: Counter[str] = field(default_factory=Counter)
+
+    def draw(self, method: str) -> str | None:
+        """The fault this request gets, or None."""
+        if method.lower() not in self.methods or self.rng.random() >= self.rate:
+            return None
+        kind = self.rng.choice(self.kinds)
+        self.injected[kind] += 1
+        return kind
+
+
 class ApiError(Exception):
     """Raised by a method handler to answer an error the way the Bot API does."""
 
@@ -437,9 +472,11 @@ class FakeBotApiServer:
         strict_html: bool = True,
         bot_id: int = BOT_ID,
         bot_username: str = BOT_USERNAME,
+        hand_out_updates_once: bool = False,
     ) -> None:
         """Create the fake; :meth:`start` binds it to a free port on 127.0.0.1."""
         self.token = token
+        self.hand_out_updates_once = hand_out_updates_once
         self.rejected_tokens: set[str] = set(rejected_tokens)
         self.strict_html = strict_html
         self.bot_user: JSON = {
@@ -464,6 +501,7 @@ class FakeBotApiServer:
         self._closing = False
         self._chats: dict[int, JSON] = {}
         self._blocked: set[int] = set()
+        self._migrated: dict[int, int] = {}
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._bot_messages: dict[int, list[BotMessage]] = defaultdict(list)
         self._user_messages: dict[tuple[int, int], JSON] = {}
@@ -473,9 +511,12 @@ class FakeBotApiServer:
         self._file_ids = itertools.count(1)
         self._sent_files: dict[int, list[SentFile]] = defaultdict(list)
         self._answers: list[CallbackAnswer] = []
+        self._answers_by_query: dict[str, list[CallbackAnswer]] = defaultdict(list)
+        self._answered: dict[str, asyncio.Event] = {}
         self._callback_queries: set[str] = set()
         self._query_ids = itertools.count(1)
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._random_faults: _RandomFaults | None = None
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         #: The parameters of the last ``setWebhook`` (None: no webhook, or deleted since).
@@ -570,6 +611,37 @@ class FakeBotApiServer:
         fault = _Fault(status, description, retry_after if status == 429 else None)
         self._faults[method.lower()].extend([fault] * times)
 
+    def random_faults(
+        self,
+        *,
+        seed: int,
+        rate: float,
+        methods: Iterable[str] = ("sendMessage",),
+        kinds: Iterable[str] = FAULT_KINDS,
+        retry_after: float = 0.2,
+        hold: float = 1.0,
+    ) -> Counter[str]:
+        """From now on, fail each call of `methods` with probability `rate`, drawn from `seed`.
+
+        The kind is drawn from `kinds` (see :data:`FAULT_KINDS`); "timeout" holds the request
+        `hold` seconds (give the client a shorter read timeout) and then answers 504 to nobody.
+        Every fault comes before the request is processed: the message was not delivered.
+        Returns the live count of faults injected, by kind; ``rate=0`` stops injecting.
+        """
+        chosen = tuple(kinds)
+        unknown = set(chosen) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {FAULT_KINDS}")
+        self._random_faults = _RandomFaults(
+            rng=random.Random(seed),
+            rate=rate,
+            methods=frozenset(m.lower() for m in methods),
+            kinds=chosen,
+            retry_after=retry_after,
+            hold=hold,
+        )
+        return self._random_faults.injected
+
     def reject_token(self, token: str) -> None:
         """Answer 401 Unauthorized (ptb: ``InvalidToken``) to every request with ``token``."""
         self.rejected_tokens.add(token)
@@ -577,6 +649,12 @@ class FakeBotApiServer:
     def register_chat(self, chat: JSON) -> None:
         """Make a chat known so the bot may send to it (the harness does this)."""
         self._chats[int(chat["id"])] = chat
+
+    def migrate_chat(self, chat_id: int, new_chat_id: int) -> None:
+        """Upgrade a group to a supergroup with a new id; sends to the old id answer 400 with
+        ``migrate_to_chat_id``, as Telegram does."""
+        self.register_chat({**self._chats[chat_id], "id": new_chat_id, "type": "supergroup"})
+        self._migrated[chat_id] = new_chat_id
 
     def set_blocked(self, chat_id: int, blocked: bool = True) -> None:
         """Answer 403 "bot was blocked by the user" to sends to ``chat_id``."""
@@ -624,7 +702,20 @@ class FakeBotApiServer:
 
     def answers_for(self, query_id: str) -> list[CallbackAnswer]:
         """The answers to one callback query (a correct bot answers exactly once)."""
-        return [a for a in self._answers if a.query_id == query_id]
+        return list(self._answers_by_query.get(query_id, ()))
+
+    async def answer_of(self, query_id: str, timeout: float = 5.0) -> CallbackAnswer:
+        """Wait (without polling) for the first answer to a callback query and return it."""
+        if not self._answers_by_query.get(query_id):
+            event = self._answered.setdefault(query_id, asyncio.Event())
+            try:
+                await asyncio.wait_for(event.wait(), timeout)
+            except TimeoutError:
+                message = f"callback query {query_id} unanswered after {timeout}s"
+                raise AssertionError(message) from None
+            finally:
+                self._answered.pop(query_id, None)
+        return self._answers_by_query[query_id][0]
 
     @property
     def commands(self) -> list[tuple[str, str]]:
@@ -765,6 +856,9 @@ class FakeBotApiServer:
             call.status = fault.status
             parameters = {"retry_after": fault.retry_after} if fault.retry_after else None
             return self._error(fault.status, fault.description, parameters)
+        drawn = self._random_faults.draw(method) if self._random_faults else None
+        if drawn is not None:
+            return await self._random_fault(drawn, call, request)
         handler = self._methods.get(method.lower())
         if handler is None:
             call.status = 400
@@ -779,6 +873,28 @@ class FakeBotApiServer:
             call.status = 500
             return self._error(500, f"fake Telegram server error: {exc!r}")
         return web.json_response({"ok": True, "result": result})
+
+    async def _random_fault(self, kind: str, call: Call, request: web.Request) -> web.Response:
+        """Answer with an injected fault; nothing of the request is processed."""
+        faults = self._random_faults
+        assert faults is not None
+        if kind == "429":
+            call.status = 429
+            return self._error(
+                429,
+                f"Too Many Requests: retry after {faults.retry_after:g}",
+                {"retry_after": faults.retry_after},
+            )
+        if kind == "500":
+            call.status = 500
+            return self._error(500, "Internal Server Error")
+        call.status = 0  # the client got no answer
+        if kind == "timeout":
+            await asyncio.sleep(faults.hold)  # the client gave up before this
+            return self._error(504, "Gateway Timeout")
+        assert request.transport is not None
+        request.transport.close()  # "drop": the connection closes without an answer
+        raise web.HTTPServiceUnavailable()  # never written: the transport is closed
 
     @staticmethod
     async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
@@ -817,6 +933,12 @@ class FakeBotApiServer:
             raise _bad_request("chat not found")
         if chat_id in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self._migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self._migrated[chat_id]},
+            )
         return chat_id
 
     def _target(self, params: Mapping[str, Any]) -> BotMessage:
@@ -929,7 +1051,10 @@ class FakeBotApiServer:
         deadline = loop.time() + timeout
         while True:
             if self._updates or self._closing:
-                return self._updates[:limit]
+                handed = self._updates[:limit]
+                if self.hand_out_updates_once:
+                    del self._updates[:limit]
+                return handed
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return []
@@ -1063,15 +1188,17 @@ class FakeBotApiServer:
                 "query is too old and response timeout expired or query ID is invalid"
             )
         cache_time = params.get("cache_time")
-        self._answers.append(
-            CallbackAnswer(
-                query_id=query_id,
-                text=params.get("text"),
-                show_alert=bool(params.get("show_alert", False)),
-                url=params.get("url"),
-                cache_time=int(cache_time) if cache_time is not None else None,
-            )
+        answer = CallbackAnswer(
+            query_id=query_id,
+            text=params.get("text"),
+            show_alert=bool(params.get("show_alert", False)),
+            url=params.get("url"),
+            cache_time=int(cache_time) if cache_time is not None else None,
         )
+        self._answers.append(answer)
+        self._answers_by_query[query_id].append(answer)
+        if query_id in self._answered:
+            self._answered[query_id].set()
         return True
 
     async def _send_file(
@@ -1359,6 +1486,7 @@ class FakeTelegram(FakeBotApiServer):
         strict_html: bool = True,
         bot_id: int = BOT_ID,
         bot_username: str = BOT_USERNAME,
+        hand_out_updates_once: bool = False,
     ) -> None:
         """Create the harness (the server starts on ``__aenter__``)."""
         super().__init__(
@@ -1367,6 +1495,7 @@ class FakeTelegram(FakeBotApiServer):
             strict_html=strict_html,
             bot_id=bot_id,
             bot_username=bot_username,
+            hand_out_updates_once=hand_out_updates_once,
         )
         self._users: dict[int, FakeUser] = {}
         self._groups: dict[int, FakeGroup] = {}

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 from telegram import (
+    Bot,
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -17,11 +19,13 @@ from telegram import (
 )
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
+    TimedOut,
 )
 from telegram.ext import (
     AIORateLimiter,
@@ -31,9 +35,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from tests.e2e.fake_telegram import (
     BOT_USERNAME,
+    FAULT_KINDS,
     DefaultApplication,
     DefaultApplicationBuilder,
     FakeTelegram,
@@ -317,6 +323,12 @@ async def test_bot_api_errors_map_to_ptb_exceptions(
             await bot.send_message(303, "nobody")
         with pytest.raises(Forbidden, match=r"(?i)blocked"):
             await bot.send_message(202, "hi")
+        tg.group(-500)
+        tg.migrate_chat(-500, -100500)
+        with pytest.raises(ChatMigrated) as migrated:
+            await bot.send_message(-500, "to the old group")
+        assert migrated.value.new_chat_id == -100500
+        assert (await bot.send_message(-100500, "to the supergroup")).chat.type == "supergroup"
         with pytest.raises(BadRequest, match=r"(?i)not modified"):
             await bot.edit_message_text("hello", chat_id=101, message_id=sent.message_id)
         with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
@@ -419,3 +431,43 @@ async def test_a_webhook_is_recorded_reported_and_blocks_get_updates(tg: FakeTel
         await bot.delete_webhook()
         assert tg.webhook is None
         assert await bot.get_updates(timeout=0) == ()
+
+
+async def test_random_faults_are_seeded_counted_and_deliver_nothing(
+    tg: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")
+    tg.user()
+    injected = tg.random_faults(seed=3, rate=0.5, retry_after=0.05, hold=0.3)
+    raised: Counter[str] = Counter()
+    request = HTTPXRequest(read_timeout=0.1)
+    async with Bot(TOKEN, base_url=tg.base_url, request=request) as bot:
+        for n in range(40):
+            try:
+                await bot.send_message(101, f"m{n}")
+            except RetryAfter:
+                raised["429"] += 1
+            except TimedOut:
+                raised["timeout"] += 1
+            except NetworkError as exc:
+                raised["drop" if "disconnected" in str(exc) else "500"] += 1
+    assert set(injected) == set(FAULT_KINDS)
+    assert raised == injected
+    delivered = [m.text for m in tg.messages(101)]
+    assert len(delivered) == 40 - injected.total()
+    assert len(set(delivered)) == len(delivered)
+    failed = [c for c in tg.calls("sendMessage") if c.status != 200]
+    assert len(failed) == injected.total()
+
+
+async def test_hand_out_updates_once_splits_updates_between_pollers(tg: FakeTelegram) -> None:
+    tg.hand_out_updates_once = True
+    user = tg.user()
+    sent = [await user.send(f"/start {n}") for n in range(6)]
+    url = f"{tg.base_url}{TOKEN}/getUpdates"
+    async with httpx.AsyncClient() as client:
+        first = (await client.post(url, data={"limit": "4", "timeout": "0"})).json()["result"]
+        second = (await client.post(url, data={"timeout": "0"})).json()["result"]
+    assert [u["update_id"] for u in first + second] == [s.update_id for s in sent]
+    assert len(first) == 4
+    assert tg.pending_updates == 0
