@@ -37,7 +37,15 @@ from ims_domain.periods import FinancialYear, ReturnPeriod
 from ims_domain.records import Action, RecordKind
 from storage.convert import rupees
 from storage.deadlines import run_due_work
-from storage.delivery import Claimed, backoff, claim_due, give_up, mark_sent, retry_later
+from storage.delivery import (
+    Claimed,
+    backoff,
+    claim_due,
+    follow_migrated_chat,
+    give_up,
+    mark_sent,
+    retry_later,
+)
 from storage.supplier_alerts import shown_remarks
 
 log = logging.getLogger(__name__)
@@ -295,6 +303,7 @@ async def _deliver(context: ContextTypes.DEFAULT_TYPE, message: Claimed) -> None
     engine = deps_of(context).engine
     retry_at: datetime | None = None
     blocked = False
+    moved_to: int | None = None
     try:
         text, markup = render(message.kind, message.payload)
         # No link previews: queued messages carry text from files and other taxpayers.
@@ -312,7 +321,9 @@ async def _deliver(context: ContextTypes.DEFAULT_TYPE, message: Claimed) -> None
         retry_at, error = datetime.now(UTC) + delay, str(exc)
     except Forbidden as exc:  # the user blocked the bot, or the bot left the group
         blocked, error = True, str(exc)
-    except (BadRequest, ChatMigrated) as exc:  # Telegram will never take this message there
+    except ChatMigrated as exc:  # a group upgraded to a supergroup: its new id takes it
+        moved_to, error = exc.new_chat_id, str(exc)
+    except BadRequest as exc:  # Telegram will never take this message there
         error = str(exc)
     except NetworkError as exc:  # timeouts and 5xx: try again later
         retry_at, error = datetime.now(UTC) + backoff(message.attempts), str(exc)
@@ -328,6 +339,10 @@ async def _deliver(context: ContextTypes.DEFAULT_TYPE, message: Claimed) -> None
     def record(session: Session) -> None:
         if not error:
             mark_sent(session, message_id=message.id, now=now)
+        elif moved_to is not None:
+            follow_migrated_chat(
+                session, old_chat_id=message.chat_id, new_chat_id=moved_to, now=now
+            )
         elif retry_at is not None:
             retry_later(session, message=message, at=retry_at, error=error)
         else:

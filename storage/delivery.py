@@ -16,10 +16,15 @@ from typing import Any
 from sqlalchemy import exists, select, update
 from sqlmodel import Session
 
-from storage.models import Mute, Outbox, User
+from storage.models import GroupBinding, Mute, Outbox, User
 
 LEASE = timedelta(seconds=60)
+# A message that keeps failing for a passing reason (a 429, a 5xx, the network) is given up only
+# after MAX_ATTEMPTS tries AND once it has waited GIVE_UP_AFTER: with the backoff capped at five
+# minutes, eight tries span four minutes, and a longer Telegram outage would otherwise drop
+# every message queued before it.
 MAX_ATTEMPTS = 8
+GIVE_UP_AFTER = timedelta(hours=24)
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 
 
@@ -32,6 +37,7 @@ class Claimed:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    created_at: datetime
 
 
 def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Claimed]:
@@ -61,12 +67,9 @@ def claim_due(session: Session, *, now: datetime, limit: int = 50) -> list[Claim
         update(OUTBOX)
         .where(c.id.in_(due.scalar_subquery()))
         .values(next_attempt_at=now + LEASE, attempts=c.attempts + 1)
-        .returning(c.id, c.chat_id, c.kind, c.payload, c.attempts)
+        .returning(c.id, c.chat_id, c.kind, c.payload, c.attempts, c.created_at)
     ).all()
-    return sorted(
-        (Claimed(row.id, row.chat_id, row.kind, row.payload, row.attempts) for row in rows),
-        key=lambda claimed: claimed.id,
-    )
+    return sorted((Claimed(*row) for row in rows), key=lambda claimed: claimed.id)
 
 
 def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
@@ -77,9 +80,10 @@ def mark_sent(session: Session, *, message_id: int, now: datetime) -> None:
 
 
 def retry_later(session: Session, *, message: Claimed, at: datetime, error: str) -> None:
-    """Try again at `at` (Telegram's retry_after, or a backoff); give up after MAX_ATTEMPTS."""
+    """Try again at `at` (Telegram's retry_after, or a backoff); give up after MAX_ATTEMPTS tries
+    over GIVE_UP_AFTER."""
     values: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:500]}
-    if message.attempts >= MAX_ATTEMPTS:
+    if message.attempts >= MAX_ATTEMPTS and at - message.created_at >= GIVE_UP_AFTER:
         values["failed_at"] = at
     session.execute(update(OUTBOX).where(OUTBOX.c.id == message.id).values(values))
 
@@ -97,6 +101,30 @@ def give_up(
         user = session.get(User, message.chat_id)
         if user is not None:
             user.blocked_at = now
+
+
+def follow_migrated_chat(
+    session: Session, *, old_chat_id: int, new_chat_id: int, now: datetime
+) -> None:
+    """A group became a supergroup with a new id: its bindings and its unsent messages (the
+    one that found out included) move there, and those messages go out at once."""
+    bindings = GroupBinding.__table__  # type: ignore[attr-defined]
+    already = select(bindings.c.taxpayer_id).where(bindings.c.chat_id == new_chat_id)
+    # A GSTIN bound to both ids (the group bound again after the upgrade) keeps one binding.
+    session.execute(
+        bindings.delete().where(
+            bindings.c.chat_id == old_chat_id, bindings.c.taxpayer_id.in_(already)
+        )
+    )
+    session.execute(
+        update(bindings).where(bindings.c.chat_id == old_chat_id).values(chat_id=new_chat_id)
+    )
+    c = OUTBOX.c
+    session.execute(
+        update(OUTBOX)
+        .where(c.chat_id == old_chat_id, c.sent_at.is_(None), c.failed_at.is_(None))
+        .values(chat_id=new_chat_id, next_attempt_at=now)
+    )
 
 
 def backoff(attempts: int) -> timedelta:

@@ -12,7 +12,7 @@ from ims_domain.gstin import check_character
 from ims_domain.periods import ReturnPeriod
 from ims_domain.records import Action, RecordKind, ReportedRecord
 from storage.db import transaction
-from storage.models import Outbox, User
+from storage.models import GroupBinding, Outbox, User
 from storage.outbox import enqueue
 from tests.builders import record
 from tests.e2e.conftest import Running
@@ -258,3 +258,22 @@ async def test_a_digest_opens_its_own_gstin_while_another_is_being_worked_on(
     listing = bot.tg.message(OWNER, digest.message_id)
     numbers = sorted(t for t in listing.button_texts if t.startswith("invoice"))
     assert numbers == ["invoice ACME-0", "invoice ACME-1"]
+
+
+async def test_a_group_upgraded_to_a_supergroup_gets_its_digests_at_the_new_id(
+    bot: Running,
+) -> None:
+    users = await onboard(bot)
+    group = bot.tg.group(chat_id=-502, title="Acme accounts")
+    await users[OWNER].send("/bind", chat=group)
+    await bot.tg.wait_for(lambda: group.messages() or None)
+    supergroup = bot.tg.group(chat_id=-100502, title="Acme accounts")
+    bot.tg.migrate_chat(-502, -100502)
+    await import_download(bot, users[APPROVER], invoices(2))
+    digest = await bot.tg.wait_for(
+        lambda: [m for m in supergroup.messages() if "brought 2 " in (m.text or "")] or None
+    )
+    assert len(digest) == 1
+    with Session(bot.engine) as session:
+        chats = session.exec(select(GroupBinding.chat_id)).all()
+    assert chats == [-100502]  # the next digests go there directly

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from storage.db import transaction
-from storage.delivery import MAX_ATTEMPTS, claim_due, give_up, mark_sent, retry_later
+from storage.delivery import GIVE_UP_AFTER, claim_due, give_up, mark_sent, retry_later
 from storage.models import Outbox, User
 from storage.outbox import enqueue
 
@@ -61,16 +61,34 @@ def test_a_claimed_message_is_leased_and_retried_later(engine: Engine) -> None:
         assert again.attempts == 2
 
 
-def test_after_max_attempts_a_message_is_given_up(engine: Engine) -> None:
-    fill(engine, 1)
+def fail_until(engine: Engine, end: datetime, *, every: timedelta) -> datetime:
+    """The one queued message fails at every try (a network error) until `end`; the last try."""
     at = NOW
-    for _ in range(MAX_ATTEMPTS):
+    while at < end:
         with transaction(engine) as session:
-            [message] = claim_due(session, now=at)
-            at += timedelta(minutes=10)
-            retry_later(session, message=message, at=at, error="timeout")
+            claimed = claim_due(session, now=at)
+            if not claimed:
+                return at
+            at += every
+            retry_later(session, message=claimed[0], at=at, error="timeout")
+    return at
+
+
+def test_an_outage_of_hours_loses_no_message(engine: Engine) -> None:
+    """Eight tries span minutes; a Telegram outage of three hours must not drop the message."""
+    fill(engine, 1)
+    fail_until(engine, NOW + timedelta(hours=3), every=timedelta(minutes=5))
     with transaction(engine) as session:
-        assert claim_due(session, now=at + timedelta(days=1)) == []
+        [message] = claim_due(session, now=NOW + timedelta(hours=3, minutes=5))
+    assert message.attempts == 37
+
+
+def test_a_message_failing_for_a_day_is_given_up(engine: Engine) -> None:
+    fill(engine, 1)
+    last = fail_until(engine, NOW + GIVE_UP_AFTER + timedelta(hours=1), every=timedelta(minutes=10))
+    assert last == NOW + GIVE_UP_AFTER  # its last try, then given up
+    with transaction(engine) as session:
+        assert claim_due(session, now=NOW + timedelta(days=3)) == []
 
 
 def test_a_blocked_member_gets_nothing_more(engine: Engine) -> None:
