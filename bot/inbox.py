@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -38,6 +39,7 @@ from storage.convert import record_of
 from storage.errors import UseCaseError
 from storage.filters import RecordFilter
 from storage.models import Channel, RecordRow, Taxpayer
+from storage.prompts import await_input, drop_input, take_input
 from storage.queries import (
     InboxCursor,
     InboxItem,
@@ -517,9 +519,9 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Cal
     if action is Action.ACCEPT and proposal.specified and "R4.2" in proposal.rules:
         text = texts.ASK_REDUCTION.format(label=proposal.label, amount=proposal.base)
         query = update.callback_query
-        if context.user_data is not None and query is not None and query.message is not None:
+        if query is not None and query.message is not None:
             # A text reply with amounts declares a partial reduction (R4.2, E8).
-            context.user_data["amounts_for"] = Pending(
+            waiting = Pending(
                 record_id,
                 version,
                 Action.ACCEPT,
@@ -528,6 +530,7 @@ async def on_action(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Cal
                 chat_id=query.message.chat.id,
                 message_id=query.message.message_id,
             )
+            await _await(context, user.id, AMOUNTS, waiting)
         await edit(
             update,
             Screen(
@@ -578,8 +581,7 @@ async def on_confirm_reject(
 
 async def on_reduction(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
     """Full reduction applies at once; nil needs a remark (OQ10)."""
-    if context.user_data is not None:
-        context.user_data.pop("amounts_for", None)
+    await _await(context, _user_id(update), None)
     record_id, version = tap.int_arg(0), tap.int_arg(1)
     choice = tap.choice_arg(2, ("F", "N"))
     if choice == "F":
@@ -595,9 +597,14 @@ async def on_reduction(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: 
 REDUCTION_CODES = ("N", "P", "-")
 
 
+# What a person's next text answers (storage.prompts): a remark, or the amounts of a partial
+# ITC reduction.
+REMARK, AMOUNTS = "remark", "amounts"
+
+
 @dataclass(frozen=True)
 class Pending:
-    """An action waiting for its remark (kept in user_data until the next text or a tap)."""
+    """An action waiting for its remark or amounts (in the store until the next text or tap)."""
 
     record_id: int
     version: int
@@ -607,6 +614,29 @@ class Pending:
     chat_id: int | None = None
     message_id: int | None = None
     declared: TaxAmounts | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The action as the store keeps it while it waits."""
+        declared = self.declared.as_dict() if self.declared is not None else None
+        return {
+            **asdict(self),
+            "action": self.action.value,
+            "declared": {head: str(amount) for head, amount in declared.items()}
+            if declared
+            else None,
+        }
+
+    @classmethod
+    def from_json(cls, payload: dict[str, Any]) -> Pending:
+        """The action `as_json` kept."""
+        declared = payload.get("declared")
+        return cls(
+            **{
+                **payload,
+                "action": Action(payload["action"]),
+                "declared": TaxAmounts.of(**declared) if declared else None,
+            }
+        )
 
     def request(self, remarks: str | None) -> ActionRequest:
         """The action request with the remark given."""
@@ -620,13 +650,11 @@ class Pending:
 
 async def ask_remark(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting: Pending) -> str:
     """Ask for an optional remark; the next text message from this user is it."""
-    assert context.user_data is not None
-    context.user_data.pop("amounts_for", None)
     query = update.callback_query
     message = query.message if query else None
     if message is not None:
         waiting = replace(waiting, chat_id=message.chat.id, message_id=message.message_id)
-    context.user_data["remark_for"] = waiting
+    await _await(context, _user_id(update), REMARK, waiting)
     verb = texts.ACTION_VERB.get(waiting.action, "Accept")
     text = texts.ASK_REMARKS.format(verb=verb, label=waiting.label)
     skip = _button(
@@ -649,8 +677,7 @@ async def ask_remark(update: Update, context: ContextTypes.DEFAULT_TYPE, waiting
 
 async def on_skip_remark(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callback) -> str:
     """Apply the action without a remark."""
-    if context.user_data is not None:
-        context.user_data.pop("remark_for", None)
+    await _await(context, _user_id(update), None)
     waiting = Pending(
         tap.int_arg(0),
         tap.int_arg(1),
@@ -659,6 +686,30 @@ async def on_skip_remark(update: Update, context: ContextTypes.DEFAULT_TYPE, tap
         "",
     )
     return await apply(update, context, waiting.record_id, waiting.version, waiting.request(None))
+
+
+async def _await(
+    context: ContextTypes.DEFAULT_TYPE,
+    user_id: int,
+    kind: str | None,
+    waiting: Pending | None = None,
+) -> None:
+    """Keep what the person's next text answers (`kind` None: nothing any more)."""
+    now = datetime.now(UTC)
+
+    def keep(session: Session) -> None:
+        if kind is None or waiting is None:
+            drop_input(session, user_id=user_id)
+        else:
+            await_input(session, user_id=user_id, kind=kind, payload=waiting.as_json(), now=now)
+
+    await in_store(deps_of(context).engine, keep)
+
+
+def _user_id(update: Update) -> int:
+    user = update.effective_user
+    assert user is not None
+    return user.id
 
 
 def _declared_amounts(text: str) -> TaxAmounts | None:
@@ -674,29 +725,33 @@ def _declared_amounts(text: str) -> TaxAmounts | None:
 
 async def on_remark_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message while a remark is awaited: apply the action with it."""
-    message = update.effective_message
-    if message is None or context.user_data is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
         return
-    amounts_for = context.user_data.pop("amounts_for", None)
-    if isinstance(amounts_for, Pending):
+    engine = deps_of(context).engine
+    awaited = await in_store(
+        engine, lambda s: take_input(s, user_id=user.id, now=datetime.now(UTC))
+    )
+    if awaited is None:
+        await message.reply_text(texts.NOT_EXPECTING_TEXT)
+        return
+    kind, payload = awaited
+    waiting = Pending.from_json(payload)
+    if kind == AMOUNTS:
         declared = _declared_amounts(message.text or "")
         if declared is None:
-            context.user_data["amounts_for"] = amounts_for
+            await _await(context, user.id, AMOUNTS, waiting)
             await message.reply_text(texts.AMOUNTS_FORMAT)
             return
         # OQ10: a partial reduction needs a remark: the next text is it.
-        context.user_data["remark_for"] = replace(amounts_for, declared=declared)
+        await _await(context, user.id, REMARK, replace(waiting, declared=declared))
         await message.reply_text(texts.ASK_PARTIAL_REMARK.format(amount=texts.inr(declared.total)))
-        return
-    waiting = context.user_data.pop("remark_for", None)
-    if not isinstance(waiting, Pending):
-        await message.reply_text(texts.NOT_EXPECTING_TEXT)
         return
     remark = clean_remarks(message.text)
     limit = deps_of(context).rulebook.settings.remarks_max_len
     if remark is not None and len(remark) > limit:
         # Never cut (the remark goes to the portal): ask again, still waiting for it.
-        context.user_data["remark_for"] = waiting
+        await _await(context, user.id, REMARK, waiting)
         await message.reply_text(texts.REMARK_TOO_LONG.format(count=len(remark), limit=limit))
         return
     toast = await apply(
@@ -916,9 +971,7 @@ async def on_card(update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Callb
     user = update.effective_user
     assert user is not None
     record_id = tap.int_arg(0)
-    if context.user_data is not None:  # Cancel / Back drops any half-finished action
-        context.user_data.pop("remark_for", None)
-        context.user_data.pop("amounts_for", None)
+    await _await(context, user.id, None)  # Cancel / Back drops any half-finished action
     screen = await in_store(
         deps_of(context).engine, lambda s: card_screen(s, user_id=user.id, record_id=record_id)
     )

@@ -397,6 +397,18 @@ class DeadlineSettingsRow(SQLModel, table=True):
     updated_at: datetime
 
 
+class AwaitedInput(SQLModel, table=True):
+    """What a person's next text message answers (a remark, amounts), kept in the store so that
+    any bot worker, or the bot after a restart, reads it as the prompt meant."""
+
+    __tablename__ = "awaited_input"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kind: str
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+
+
 class DueReminder(SQLModel, table=True):
     """Scheduled work (a reminder, a deemed acceptance) with a dedupe key: done exactly once."""
 
